@@ -1,0 +1,34 @@
+/** Lexical rules shared by every NGSI-LD resource: URIs (ids), names (clause 4.6.2) and DateTimes (4.6.3). */
+
+// A URI needs a scheme (RFC 3986) and no whitespace; NGSI-LD ids are URNs or URLs.
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]*$/;
+
+export function isUri(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 2048 && URI.test(value) && !value.endsWith(':');
+}
+
+// Clause 4.6.2: names must not hold control characters, whitespace or the characters < > " ' = ; ( ).
+const FORBIDDEN_IN_NAME = /[\u0000-\u0020<>"'=;()\\\u007f]/;
+
+export function isValidName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && name.length <= 1024 && !FORBIDDEN_IN_NAME.test(name);
+}
+
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** ISO 8601 DateTime in UTC or with an offset, as clause 4.6.3 requires for observedAt and friends. */
+export function isDateTime(value: unknown): value is string {
+  return typeof value === 'string' && DATE_TIME.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/** Current time in the format the broker writes system attributes with. */
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+// BCP 47 language tags, loosely: letters/digits in dash-separated groups.
+const LANGUAGE_TAG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/;
+
+export function isLanguageTag(tag: string): boolean {
+  return tag === '@none' || LANGUAGE_TAG.test(tag);
+}

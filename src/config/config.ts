@@ -1,0 +1,124 @@
+/**
+ * Broker configuration from command-line flags and MUSUBI_* environment variables (flags win).
+ * Every value is validated here, so a typo stops the broker at start with a message naming the setting.
+ */
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  store: 'embedded' | 'mongo';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest accepted request body, in bytes (413 past it). */
+  maxBodyBytes: number;
+  /** How long to wait for a remote @context, in milliseconds. */
+  contextTimeoutMs: number;
+  /** How long a fetched remote @context stays cached, in seconds. */
+  contextCacheTtlSec: number;
+}
+
+type Parser = (raw: string, name: string) => unknown;
+
+interface Setting {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  help: string;
+  default: Config[keyof Config];
+  parse: Parser;
+}
+
+class ConfigError extends Error {}
+
+const integer =
+  (min: number, max: number): Parser =>
+  (raw, name) => {
+    if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+
+const oneOf =
+  (...values: string[]): Parser =>
+  (raw, name) => {
+    if (!values.includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+    return raw;
+  };
+
+const text: Parser = (raw, name) => {
+  if (raw.trim() === '') throw new ConfigError(`${name} must not be empty`);
+  return raw;
+};
+
+export const SETTINGS: Setting[] = [
+  { key: 'port', flag: '--port', env: 'MUSUBI_PORT', help: 'HTTP port (0 picks a free one)', default: 1026, parse: integer(0, 65535) },
+  { key: 'host', flag: '--host', env: 'MUSUBI_HOST', help: 'address to listen on', default: '0.0.0.0', parse: text },
+  { key: 'dataDir', flag: '--data-dir', env: 'MUSUBI_DATA_DIR', help: 'directory of the embedded store', default: './data', parse: text },
+  { key: 'store', flag: '--store', env: 'MUSUBI_STORE', help: 'storage backend: embedded', default: 'embedded', parse: oneOf('embedded') },
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    env: 'MUSUBI_LOG_LEVEL',
+    help: 'fatal, error, warn, info, debug, trace or silent',
+    default: 'info',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  },
+  {
+    key: 'maxBodyBytes',
+    flag: '--max-body-bytes',
+    env: 'MUSUBI_MAX_BODY_BYTES',
+    help: 'largest request body accepted, in bytes',
+    default: 8 * 1024 * 1024,
+    parse: integer(1024, 1024 * 1024 * 1024),
+  },
+  {
+    key: 'contextTimeoutMs',
+    flag: '--context-timeout-ms',
+    env: 'MUSUBI_CONTEXT_TIMEOUT_MS',
+    help: 'timeout for fetching a remote @context, in ms',
+    default: 5000,
+    parse: integer(1, 600_000),
+  },
+  {
+    key: 'contextCacheTtlSec',
+    flag: '--context-cache-ttl',
+    env: 'MUSUBI_CONTEXT_CACHE_TTL',
+    help: 'how long a fetched @context is cached, in seconds',
+    default: 3600,
+    parse: integer(0, 31_536_000),
+  },
+];
+
+export const DEFAULT_CONFIG: Config = Object.fromEntries(SETTINGS.map((s) => [s.key, s.default])) as unknown as Config;
+
+export function helpText(): string {
+  const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(28)} ${s.help} (env ${s.env}, default ${JSON.stringify(s.default)})`);
+  return ['Usage: musubi [options]', '', 'Options:', ...rows, `  ${'--help'.padEnd(28)} show this help`].join('\n');
+}
+
+export type ParsedArgs = { help: true } | { help: false; config: Config };
+
+/** Reads flags (`--port 1030` or `--port=1030`) and MUSUBI_* variables; throws ConfigError with a readable message. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
+  const raw = new Map<Setting, { value: string; name: string }>();
+  for (const s of SETTINGS) {
+    const v = env[s.env];
+    if (v !== undefined) raw.set(s, { value: v, name: s.env });
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { help: true };
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const s = SETTINGS.find((x) => x.flag === flag);
+    if (!s) throw new ConfigError(`unknown option "${arg}" (see musubi --help)`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
+    raw.set(s, { value, name: flag });
+  }
+  const config = { ...DEFAULT_CONFIG } as Record<string, unknown>;
+  for (const [s, { value, name }] of raw) config[s.key] = s.parse(value, name);
+  return { help: false, config: config as unknown as Config };
+}
+
+export { ConfigError };

@@ -1,0 +1,67 @@
+import { Hono } from 'hono';
+import { NgsiError } from '../common/errors.js';
+import type { EntityService } from '../entities/service.js';
+import type { ContextResolver } from '../jsonld/resolver.js';
+import type { Logger } from '../logger.js';
+import { NotAcceptable, PayloadTooLarge } from './negotiation.js';
+import { errorResponse, methodNotAllowed, problemResponse } from './problem.js';
+import { tenantOf, type BrokerEnv } from './request.js';
+import { RouteTable } from './route-table.js';
+import { registerEntityRoutes } from './routes/entities.js';
+import { registerSystemRoutes, type SystemInfo } from './routes/system.js';
+
+export interface AppDeps {
+  entities: EntityService;
+  resolver: ContextResolver;
+  logger: Logger;
+  maxBodyBytes: number;
+  system: SystemInfo;
+}
+
+/** The NGSI-LD HTTP binding (clause 6): middleware for tenant, logging and errors, then the resources. */
+export function createApp(deps: AppDeps): Hono<BrokerEnv> {
+  const { logger } = deps;
+  const app = new Hono<BrokerEnv>({ strict: false });
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    const tenantHeader = c.req.header('ngsild-tenant') ?? c.req.header('fiware-service');
+    c.set('tenant', tenantOf(c.req.raw.headers));
+    await next();
+    // Clause 6.3.14: a tenant named in the request is named in the response.
+    if (tenantHeader) c.res.headers.set('NGSILD-Tenant', tenantHeader);
+    if (logger.isLevelEnabled('info')) {
+      logger.info(
+        { method: c.req.method, url: c.req.url, status: c.res.status, ms: Math.round((performance.now() - started) * 100) / 100, tenant: c.get('tenant') },
+        'request',
+      );
+    }
+  });
+
+  app.onError((err, c) => {
+    const headers: Record<string, string> = {};
+    const tenant = c.req.header('ngsild-tenant') ?? c.req.header('fiware-service');
+    if (tenant) headers['NGSILD-Tenant'] = tenant;
+    if (err instanceof NotAcceptable) {
+      // Clause 6.3.4: 406 with the list of representations the resource has.
+      return problemResponse(
+        { type: 'https://uri.etsi.org/ngsi-ld/errors/InvalidRequest', title: 'Not acceptable', status: 406, detail: err.message, accept: err.available },
+        headers,
+      );
+    }
+    if (err instanceof PayloadTooLarge) {
+      return problemResponse({ type: 'https://uri.etsi.org/ngsi-ld/errors/InvalidRequest', title: 'Payload too large', status: 413, detail: err.message }, headers);
+    }
+    return errorResponse(err, headers, (e) => logger.error({ err: e, method: c.req.method, url: c.req.url }, 'request failed'));
+  });
+
+  app.notFound((c) =>
+    problemResponse(new NgsiError('ResourceNotFound', `There is no resource ${c.req.method} ${new URL(c.req.url).pathname}`).toProblem()),
+  );
+
+  const routes = new RouteTable(app);
+  registerEntityRoutes(routes, { service: deps.entities, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
+  registerSystemRoutes(routes, deps.system);
+  routes.finish((c, allow) => methodNotAllowed(c.req.method, new URL(c.req.url).pathname, allow, {}));
+  return app;
+}

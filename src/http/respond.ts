@@ -1,0 +1,38 @@
+import type { Context } from 'hono';
+import type { UpdateResult } from '../entities/apply.js';
+import type { LdContext } from '../jsonld/types.js';
+import type { MediaType } from './negotiation.js';
+import { linkHeader, type BrokerEnv } from './request.js';
+
+/**
+ * Successful responses (clause 6.3.6): application/json bodies get the @context as a Link header,
+ * application/ld+json and (unless Prefer: body=json) application/geo+json bodies carry it as "@context".
+ */
+export function sendBody(c: Context<BrokerEnv>, payload: object, media: MediaType, linkUrl: string, ctx: LdContext): Response {
+  const headers: Record<string, string> = { 'Content-Type': media };
+  let body: object = payload;
+  const inline = media === 'application/ld+json' || (media === 'application/geo+json' && !preferBodyJson(c));
+  if (inline) body = withContext(payload, ctx);
+  else headers.Link = linkHeader(linkUrl);
+  return c.body(JSON.stringify(body), 200, headers);
+}
+
+function preferBodyJson(c: Context<BrokerEnv>): boolean {
+  return /\bbody=json\b/.test(c.req.header('prefer') ?? '');
+}
+
+function withContext(payload: object, ctx: LdContext): object {
+  if (Array.isArray(payload)) return payload.map((item) => ({ ...item, '@context': ctx.source }));
+  return { ...payload, '@context': ctx.source };
+}
+
+/** 204 carries neither body nor Content-Length (clause 6.3.6). */
+export function sendNoContent(c: Context<BrokerEnv>): Response {
+  return c.body(null, 204);
+}
+
+/** 204 when everything was done, else 207 with the UpdateResult (clauses 6.6.3.1, 6.6.3.2). */
+export function sendUpdateResult(c: Context<BrokerEnv>, result: UpdateResult, multiStatus: boolean): Response {
+  if (!multiStatus || result.notUpdated.length === 0) return sendNoContent(c);
+  return c.body(JSON.stringify(result), 207, { 'Content-Type': 'application/json' });
+}

@@ -1,0 +1,34 @@
+import type { Entity } from '../model/entity.js';
+
+/**
+ * What a mutation decides, given the entity as it is now.
+ * `put` writes the entity (creating it when absent), `delete` removes it, `none` leaves it untouched.
+ */
+export type Change = { kind: 'put'; entity: Entity } | { kind: 'delete' } | { kind: 'none' };
+
+export interface Mutation<R> {
+  change: Change;
+  /** Handed back to the caller of mutate() once the change is durable. */
+  result: R;
+}
+
+/**
+ * Current state of entities, per tenant. Every backend (embedded, mongo) implements this; services
+ * never know which one runs. All names in entities are expanded (see model/entity.ts).
+ */
+export interface EntityStore {
+  /** Whether the tenant exists. The default tenant ('') always exists; others are created by their first write. */
+  hasTenant(tenant: string): Promise<boolean>;
+
+  get(tenant: string, id: string): Promise<Entity | undefined>;
+
+  /**
+   * Atomic read-modify-write of one entity. `decide` gets the current entity (undefined if absent) and
+   * must be a pure, synchronous function: a backend may call it again if the entity changed
+   * concurrently. The promise resolves once the change is durable, with `decide`'s result; an
+   * exception thrown by `decide` rejects it and nothing is written.
+   */
+  mutate<R>(tenant: string, id: string, decide: (current: Entity | undefined) => Mutation<R>): Promise<R>;
+
+  close(): Promise<void>;
+}
