@@ -11,7 +11,8 @@ export function isUri(value: unknown): value is string {
 const FORBIDDEN_IN_NAME = /[\u0000-\u0020<>"'=;()\\\u007f]/;
 
 export function isValidName(name: unknown): name is string {
-  return typeof name === 'string' && name.length > 0 && name.length <= 1024 && !FORBIDDEN_IN_NAME.test(name);
+  // A leading "@" would make the name a JSON-LD keyword.
+  return typeof name === 'string' && name.length > 0 && name.length <= 1024 && name[0] !== '@' && !FORBIDDEN_IN_NAME.test(name);
 }
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;

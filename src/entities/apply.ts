@@ -1,6 +1,6 @@
 import { badRequest, notFound } from '../common/errors.js';
 import type { Attribute, Entity } from '../model/entity.js';
-import type { AttributeInput } from './parse-attribute.js';
+import { NGSI_LD_NULL, type AttributeInput } from './parse-attribute.js';
 import type { ParsedEntity } from './parse-entity.js';
 
 /**
@@ -13,6 +13,8 @@ export interface UpdateResult {
   updated: string[];
   notUpdated: { attributeName: string; reason: string }[];
 }
+
+const SCOPE = 'https://uri.etsi.org/ngsi-ld/scope';
 
 export function newEntity(parsed: ParsedEntity, now: string): Entity {
   const attrs: Entity['attrs'] = {};
@@ -70,6 +72,9 @@ function applyFragment(current: Entity, parsed: ParsedEntity, now: string, rule:
   if (addedTypes.length > 0) entity.type = [...current.type, ...addedTypes];
   if (parsed.scope === null) delete entity.scope;
   else if (parsed.scope && (scopeMerge === 'replace' || current.scope)) entity.scope = parsed.scope;
+  else if (parsed.scope) {
+    result.notUpdated.push({ attributeName: SCOPE, reason: 'The entity has no scope, and Update Attributes only replaces an existing one (clause 5.6.2)' });
+  }
   const changed = result.updated.length > 0 || addedTypes.length > 0 || entity.scope !== current.scope;
   return { entity, result, changed };
 }
@@ -144,7 +149,7 @@ export function mergeEntity(current: Entity, parsed: ParsedEntity, now: string, 
       if (input.kind === 'null') return null;
       const incoming = input.kind === 'simplified' ? simplifiedInto(existing, input.value, now) : input.attr;
       if (!existing) return incoming;
-      const merged = mergeAttribute(existing, incoming, opts.lang);
+      const merged = mergeAttribute(existing, incoming, opts.lang, input.kind === 'value' ? input.removals : undefined);
       if (opts.observedAt && existing.observedAt && (input.kind === 'simplified' || !input.attr.observedAt)) {
         merged.observedAt = opts.observedAt;
       }
@@ -154,18 +159,42 @@ export function mergeEntity(current: Entity, parsed: ParsedEntity, now: string, 
   );
 }
 
-function mergeAttribute(existing: Attribute, incoming: Attribute, lang?: string): Attribute {
+function mergeAttribute(existing: Attribute, incoming: Attribute, lang?: string, removals?: string[]): Attribute {
   // A string merged into a LanguageProperty updates one language only (5.6.17.4).
   if (existing.type === 'LanguageProperty' && incoming.type === 'Property' && typeof incoming.value === 'string') {
     return { ...existing, languageMap: { ...existing.languageMap, [lang ?? '@none']: incoming.value } };
   }
-  const merged: Attribute = { ...existing, ...incoming, createdAt: existing.createdAt };
   if (incoming.type !== existing.type) {
     // Changing the kind of an attribute replaces it: members of the old kind must not linger.
     return { ...incoming, createdAt: existing.createdAt };
   }
+  const merged: Attribute = { ...existing, ...incoming, createdAt: existing.createdAt };
+  if (incoming.type === 'Property' && isPlainObject(existing.value) && isPlainObject(incoming.value)) {
+    merged.value = mergeJson(existing.value, incoming.value);
+  }
   if (existing.sub || incoming.sub) merged.sub = { ...existing.sub, ...incoming.sub };
+  for (const member of removals ?? []) {
+    if (merged.sub && member in merged.sub) {
+      const { [member]: _removed, ...rest } = merged.sub;
+      merged.sub = rest;
+    } else {
+      delete (merged as unknown as Record<string, unknown>)[member];
+    }
+  }
   return merged;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** JSON Merge Patch (IETF RFC 7396) with NGSI-LD Null as the removal marker, as clause 5.5.12 adapts it. */
+function mergeJson(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...target };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === NGSI_LD_NULL) delete out[key];
+    else if (isPlainObject(value) && isPlainObject(out[key])) out[key] = mergeJson(out[key] as Record<string, unknown>, value);
+    else out[key] = value;
+  }
+  return out;
 }
 
 /** Partial Attribute Update (5.6.4): members of the fragment overwrite those of the target instance. */

@@ -9,7 +9,8 @@ export const NGSI_LD_NULL = 'urn:ngsi-ld:null';
 
 /** What a request says about one attribute instance. */
 export type AttributeInput =
-  | { kind: 'value'; attr: Attribute }
+  /** `removals`: members and sub-attributes (expanded) a merge fragment sets to NGSI-LD Null (clause 5.5.12). */
+  | { kind: 'value'; attr: Attribute; removals?: string[] }
   /** NGSI-LD Null: delete the instance (fragments only). */
   | { kind: 'null'; datasetId?: string }
   /** A bare value from a simplified (keyValues) payload: its type comes from the attribute it merges into. */
@@ -18,8 +19,11 @@ export type AttributeInput =
 export interface AttributeParseOptions {
   ctx: LdContext;
   now: string;
-  /** Fragments of update/merge operations may carry NGSI-LD Nulls (clause 5.5.4). */
-  allowNull: boolean;
+  /**
+   * Where NGSI-LD Null may appear (clause 5.5.4): 'none' (create, replace, append), 'attribute' (partial update
+   * patch: a whole attribute instance), 'member' (merge patch: also metadata and sub-attributes).
+   */
+  nulls: 'none' | 'attribute' | 'member';
   /** Payload in simplified representation (merge with format=simplified, clause 6.5.3.4). */
   simplified: boolean;
 }
@@ -92,11 +96,11 @@ function rejectNullsInside(name: string, value: unknown): void {
 
 function parseInstance(name: string, raw: unknown, opts: AttributeParseOptions): AttributeInput {
   if (raw === null) {
-    if (opts.allowNull) return { kind: 'null' };
+    if (opts.nulls !== 'none') return { kind: 'null' };
     throw badRequest(`Attribute "${name}" is null; an attribute needs a value (use "${NGSI_LD_NULL}" to delete one in an update)`);
   }
   if (raw === NGSI_LD_NULL) {
-    if (opts.allowNull) return { kind: 'null' };
+    if (opts.nulls !== 'none') return { kind: 'null' };
     throw badRequest(`Attribute "${name}" is NGSI-LD Null, which only update and merge fragments may use (clause 5.5.4)`);
   }
   if (!isObject(raw)) return conciseValue(name, raw, opts);
@@ -143,7 +147,7 @@ function parseTyped(name: string, type: AttributeType, raw: Record<string, unkno
   const rawValue = raw[member];
   if (rawValue === undefined) throw badRequest(`Attribute "${name}" is a ${type} without "${member}"`);
   if (isNull(type, rawValue)) {
-    if (!opts.allowNull) {
+    if (opts.nulls === 'none') {
       throw badRequest(`Attribute "${name}" has a null ${member}; NGSI-LD Null is only allowed in update and merge fragments (clause 5.5.4)`);
     }
     const datasetId = raw.datasetId === undefined ? undefined : checkDatasetId(name, raw.datasetId);
@@ -155,12 +159,22 @@ function parseTyped(name: string, type: AttributeType, raw: Record<string, unkno
   }
   const attr: Attribute = { type, createdAt: opts.now, modifiedAt: opts.now };
   setValue(name, attr, rawValue, opts);
+  const removals: string[] = [];
   for (const [key, v] of Object.entries(raw)) {
     if (key === member || key === 'type' || IGNORED_MEMBERS.has(key)) continue;
+    if (opts.nulls === 'member' && isNullMember(v)) {
+      removals.push(META_MEMBERS.has(key) ? key : opts.ctx.expand(key));
+      continue;
+    }
     if (META_MEMBERS.has(key)) setMeta(name, attr, key, v, opts);
     else addSubAttribute(name, attr, key, v, opts);
   }
-  return { kind: 'value', attr };
+  return removals.length > 0 ? { kind: 'value', attr, removals } : { kind: 'value', attr };
+}
+
+/** A metadata member or sub-attribute a merge fragment removes: NGSI-LD Null, bare or as its value/object. */
+function isNullMember(v: unknown): boolean {
+  return v === NGSI_LD_NULL || v === null || (isObject(v) && (v.value === NGSI_LD_NULL || v.object === NGSI_LD_NULL));
 }
 
 function isNull(type: AttributeType, v: unknown): boolean {
@@ -236,16 +250,20 @@ function languageMap(name: string, v: unknown): Record<string, string | string[]
   return v as Record<string, string | string[]>;
 }
 
-function checkDatasetId(name: string, v: unknown): string {
+/** "@none" names the default instance (clause 4.5.5), which has no datasetId. */
+function checkDatasetId(name: string, v: unknown): string | undefined {
+  if (v === '@none') return undefined;
   if (!isUri(v)) throw badRequest(`Attribute "${name}" has datasetId ${JSON.stringify(v)}, which is not a URI (clause 4.5.5)`);
   return v;
 }
 
 function setMeta(name: string, attr: Attribute, key: string, v: unknown, opts: AttributeParseOptions): void {
   switch (key) {
-    case 'datasetId':
-      attr.datasetId = checkDatasetId(name, v);
+    case 'datasetId': {
+      const ds = checkDatasetId(name, v);
+      if (ds !== undefined) attr.datasetId = ds;
       return;
+    }
     case 'observedAt':
       if (!isDateTime(v)) throw badRequest(`Attribute "${name}" has observedAt ${JSON.stringify(v)}, which is not a DateTime (clause 4.8)`);
       attr.observedAt = v;
@@ -274,7 +292,7 @@ function setMeta(name: string, attr: Attribute, key: string, v: unknown, opts: A
 function addSubAttribute(parent: string, attr: Attribute, key: string, v: unknown, opts: AttributeParseOptions): void {
   if (!isValidName(key)) throw badRequest(`Attribute "${parent}" has a sub-attribute named ${JSON.stringify(key)}, which is not a valid name (clause 4.6.2)`);
   const path = `${parent}.${key}`;
-  const inputs = parseAttributeMember(path, v, { ...opts, allowNull: false, simplified: false });
+  const inputs = parseAttributeMember(path, v, { ...opts, nulls: 'none', simplified: false });
   if (inputs.length !== 1 || inputs[0]!.kind !== 'value') {
     throw badRequest(`Sub-attribute "${path}" must be a single attribute instance`);
   }

@@ -2,6 +2,7 @@ import { badRequest } from '../common/errors.js';
 import { isUri, isValidName } from '../common/syntax.js';
 import type { LdContext } from '../jsonld/types.js';
 import { NGSI_LD_NULL, parseAttributeMember, type AttributeInput } from './parse-attribute.js';
+import { validateAgainstSchema } from './schemas.js';
 
 /** An entity or entity fragment from a request, names expanded and every attribute validated. */
 export interface ParsedEntity {
@@ -20,22 +21,27 @@ export interface EntityParseOptions {
   now: string;
   /** 'entity': create/replace, a whole entity; 'fragment': update/append/merge (clause 5.4). */
   mode: 'entity' | 'fragment';
+  /** Where NGSI-LD Null may appear (clause 5.5.4); fragments of append take none. */
+  nulls: 'none' | 'attribute' | 'member';
   /** Whether the body must carry id (create) — replace takes the id from the URL. */
   requireId: boolean;
   simplified?: boolean;
 }
 
 // Top-level members that are not attributes (clause 4.5.1). createdAt/modifiedAt are system-generated and ignored.
-const ENTITY_MEMBERS = new Set(['id', '@id', 'type', '@type', 'scope', '@context', 'createdAt', 'modifiedAt', 'deletedAt']);
+const ENTITY_MEMBERS = new Set(['id', 'type', 'scope', '@context', 'createdAt', 'modifiedAt', 'deletedAt']);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function parseEntity(body: unknown, opts: EntityParseOptions): ParsedEntity {
-  if (!isObject(body)) throw badRequest('The request body must be a JSON object representing an NGSI-LD entity');
+export function parseEntity(input: unknown, opts: EntityParseOptions): ParsedEntity {
+  if (!isObject(input)) throw badRequest('The request body must be a JSON object representing an NGSI-LD entity');
+  const body = withPlainKeywords(input);
+  if (opts.mode === 'entity') validateAgainstSchema('entity', body, 'The entity');
+  else validateAgainstSchema('fragment', body, 'The entity fragment');
   const { ctx } = opts;
   const parsed: ParsedEntity = { attrs: new Map(), names: new Map() };
 
-  const id = body.id ?? body['@id'];
+  const id = body.id;
   if (id !== undefined) {
     if (!isUri(id)) throw badRequest(`Entity id ${JSON.stringify(id)} is not a valid URI (clause 4.5.1)`);
     parsed.id = id;
@@ -43,13 +49,13 @@ export function parseEntity(body: unknown, opts: EntityParseOptions): ParsedEnti
     throw badRequest('The entity has no "id"; an entity needs an id that is a URI (clause 4.5.1)');
   }
 
-  const type = body.type ?? body['@type'];
+  const type = body.type;
   if (type !== undefined) parsed.type = parseTypes(type, ctx);
   else if (opts.mode === 'entity') throw badRequest('The entity has no "type"; an entity needs at least one type (clause 4.5.1)');
 
   if (body.scope !== undefined) parsed.scope = parseScope(body.scope, opts.mode === 'fragment');
 
-  const attrOpts = { ctx, now: opts.now, allowNull: opts.mode === 'fragment', simplified: opts.simplified ?? false };
+  const attrOpts = { ctx, now: opts.now, nulls: opts.nulls, simplified: opts.simplified ?? false };
   for (const [name, raw] of Object.entries(body)) {
     if (ENTITY_MEMBERS.has(name)) continue;
     if (!isValidName(name)) throw badRequest(`Attribute name ${JSON.stringify(name)} is not valid (clause 4.6.2)`);
@@ -60,7 +66,20 @@ export function parseEntity(body: unknown, opts: EntityParseOptions): ParsedEnti
     parsed.attrs.set(expanded, parseAttributeMember(name, raw, attrOpts));
     parsed.names.set(expanded, name);
   }
+  if (opts.mode === 'fragment' && parsed.attrs.size === 0 && parsed.type === undefined && parsed.scope === undefined) {
+    throw badRequest('The entity fragment is empty: give at least one attribute, type or scope to change');
+  }
   return parsed;
+}
+
+/** JSON-LD allows "@id"/"@type" for "id"/"type" (the core context aliases them); treat both alike. */
+function withPlainKeywords(body: Record<string, unknown>): Record<string, unknown> {
+  if (!('@id' in body) && !('@type' in body)) return body;
+  const { '@id': atId, '@type': atType, ...rest } = body;
+  if ((atId !== undefined && rest.id !== undefined) || (atType !== undefined && rest.type !== undefined)) {
+    throw badRequest('The entity gives both "id" and "@id" (or "type" and "@type"); give one');
+  }
+  return { ...rest, ...(atId !== undefined && { id: atId }), ...(atType !== undefined && { type: atType }) };
 }
 
 export function parseTypes(type: unknown, ctx: LdContext): string[] {

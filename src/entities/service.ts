@@ -7,6 +7,7 @@ import type { EntityStore, Mutation } from '../store/entity-store.js';
 import * as apply from './apply.js';
 import { parseAttributeMember, VALUE_MEMBER_OF } from './parse-attribute.js';
 import { parseEntity, type ParsedEntity } from './parse-entity.js';
+import { validateAgainstSchema } from './schemas.js';
 
 /** Who is asking: tenant and @context of the request. */
 export interface RequestScope {
@@ -23,7 +24,7 @@ export class EntityService {
 
   async create(scope: RequestScope, body: unknown): Promise<string> {
     const now = nowIso();
-    const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', requireId: true });
+    const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', nulls: 'none', requireId: true });
     const entity = apply.newEntity(parsed, now);
     await this.store.mutate(scope.tenant, entity.id, (current): Mutation<void> => {
       if (current) throw alreadyExists(`Entity ${entity.id} already exists`);
@@ -46,7 +47,7 @@ export class EntityService {
 
   async replace(scope: RequestScope, id: string, body: unknown, types?: TypeSelector): Promise<void> {
     const now = nowIso();
-    const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', requireId: false });
+    const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', nulls: 'none', requireId: false });
     if (parsed.id !== undefined && parsed.id !== id) {
       throw badRequest(`The body's id ${parsed.id} differs from the entity id ${id} in the URL`);
     }
@@ -55,19 +56,19 @@ export class EntityService {
 
   async merge(scope: RequestScope, id: string, body: unknown, opts: apply.MergeOptions & { simplified: boolean }, types?: TypeSelector) {
     const now = nowIso();
-    const parsed = this.fragment(scope, id, body, now, opts.simplified);
+    const parsed = this.fragment(scope, id, body, now, 'member', opts.simplified);
     return this.change(scope, id, types, (current) => putWith(apply.mergeEntity(current, parsed, now, opts)));
   }
 
   async appendAttributes(scope: RequestScope, id: string, body: unknown, noOverwrite: boolean, types?: TypeSelector) {
     const now = nowIso();
-    const parsed = this.fragment(scope, id, body, now, false);
+    const parsed = this.fragment(scope, id, body, now, 'none', false);
     return this.change(scope, id, types, (current) => putWith(apply.appendAttributes(current, parsed, now, noOverwrite)));
   }
 
   async updateAttributes(scope: RequestScope, id: string, body: unknown, types?: TypeSelector) {
     const now = nowIso();
-    const parsed = this.fragment(scope, id, body, now, false);
+    const parsed = this.fragment(scope, id, body, now, 'attribute', false);
     return this.change(scope, id, types, (current) => putWith(apply.updateAttributes(current, parsed, now)));
   }
 
@@ -81,16 +82,22 @@ export class EntityService {
         throw badRequest(`Attribute "${attrName}" is a ${target.type}; a partial update cannot change its type (clause 5.6.4)`);
       }
       const base = target ? { type: target.type, [VALUE_MEMBER_OF[target.type]]: target[VALUE_MEMBER_OF[target.type]] } : {};
-      const input = this.singleInstance(scope, attrName, { ...base, ...(isObject(body) ? body : { value: body }) }, now);
-      return put(apply.partialAttributeUpdate(current, name, attrName, input, now));
+      const fragment = isObject(body) ? body : { value: body };
+      if (Object.keys(fragment).length === 0) throw badRequest(`The fragment for attribute "${attrName}" is empty`);
+      const input = this.singleInstance(scope, attrName, { ...base, ...fragment }, now, 'attribute');
+      // NGSI-LD Null as the value deletes the instance (clauses 5.6.4, 5.5.8).
+      if (input.kind === 'null') return put(apply.deleteAttribute(current, name, attrName, { datasetId: input.datasetId, deleteAll: false }, now));
+      return put(apply.partialAttributeUpdate(current, name, attrName, input.attr, now));
     });
   }
 
   async replaceAttribute(scope: RequestScope, id: string, attrName: string, body: unknown, types?: TypeSelector) {
     const name = this.attributeName(scope, attrName, 'replaced');
     const now = nowIso();
-    const input = this.singleInstance(scope, attrName, body, now);
-    await this.change(scope, id, types, (current) => put(apply.replaceAttribute(current, name, attrName, input, now)));
+    const input = this.singleInstance(scope, attrName, body, now, 'none');
+    if (input.kind !== 'value') throw badRequest(`The body must be an instance of attribute "${attrName}"`);
+    const attr = input.attr;
+    await this.change(scope, id, types, (current) => put(apply.replaceAttribute(current, name, attrName, attr, now)));
   }
 
   async deleteAttribute(scope: RequestScope, id: string, attrName: string, opts: apply.DeleteAttributeOptions, types?: TypeSelector) {
@@ -107,9 +114,9 @@ export class EntityService {
     });
   }
 
-  private fragment(scope: RequestScope, id: string, body: unknown, now: string, simplified: boolean): ParsedEntity {
+  private fragment(scope: RequestScope, id: string, body: unknown, now: string, nulls: 'none' | 'attribute' | 'member', simplified: boolean): ParsedEntity {
     checkId(id);
-    const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'fragment', requireId: false, simplified });
+    const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'fragment', nulls, requireId: false, simplified });
     if (parsed.id !== undefined && parsed.id !== id) {
       throw badRequest(`The body's id ${parsed.id} differs from the entity id ${id} in the URL`);
     }
@@ -122,11 +129,12 @@ export class EntityService {
     return scope.ctx.expand(attrName);
   }
 
-  private singleInstance(scope: RequestScope, attrName: string, body: unknown, now: string) {
+  private singleInstance(scope: RequestScope, attrName: string, body: unknown, now: string, nulls: 'none' | 'attribute') {
     if (Array.isArray(body)) throw badRequest(`The body must be one instance of attribute "${attrName}", not an array`);
-    const [input] = parseAttributeMember(attrName, body, { ctx: scope.ctx, now, allowNull: false, simplified: false });
-    if (input?.kind !== 'value') throw badRequest(`The body must be an instance of attribute "${attrName}"`);
-    return input.attr;
+    validateAgainstSchema('attribute', body, `Attribute "${attrName}"`);
+    const [input] = parseAttributeMember(attrName, body, { ctx: scope.ctx, now, nulls, simplified: false });
+    if (input === undefined || input.kind === 'simplified') throw badRequest(`The body must be an instance of attribute "${attrName}"`);
+    return input;
   }
 
   /** Runs a transition on an existing entity of the tenant; 404 when tenant, entity or type selection do not match. */

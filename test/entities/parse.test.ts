@@ -12,8 +12,8 @@ beforeAll(async () => {
   ctx = await new ContextResolver({ timeoutMs: 1000, cacheTtlSec: 60 }).resolve(undefined);
 });
 
-const entity = (body: unknown) => parseEntity(body, { ctx, now: NOW, mode: 'entity', requireId: true });
-const fragment = (body: unknown) => parseEntity(body, { ctx, now: NOW, mode: 'fragment', requireId: false });
+const entity = (body: unknown) => parseEntity(body, { ctx, now: NOW, mode: 'entity', nulls: 'none', requireId: true });
+const fragment = (body: unknown) => parseEntity(body, { ctx, now: NOW, mode: 'fragment', nulls: 'member', requireId: false });
 
 function badRequestDetail(fn: () => unknown): string {
   try {
@@ -36,9 +36,11 @@ describe('entity parsing (clauses 4.5.1, 5.5.4)', () => {
 
   it('needs an id that is a URI and a type', () => {
     expect(badRequestDetail(() => entity({ type: 'Car' }))).toMatch(/no "id"/);
-    expect(badRequestDetail(() => entity({ id: 'not a uri', type: 'Car' }))).toMatch(/not a valid URI/);
+    expect(badRequestDetail(() => entity({ id: 'not a uri', type: 'Car' }))).toMatch(/"id" is not a valid URI/);
     expect(badRequestDetail(() => entity({ id: 'urn:x:1' }))).toMatch(/no "type"/);
-    expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: [] }))).toMatch(/empty array/);
+    expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', a: { type: 'Property' } }))).toMatch(/"a" has no "value"/);
+    expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', a: { type: 'Property', value: 1, observedAt: 'yesterday' } }))).toMatch(/"a.observedAt" is not a valid DateTime/);
+    expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: [] }))).toMatch(/"type" must be a type name or a non-empty array/);
   });
 
   it('infers concise attribute types (4.5.2.3, 4.5.3.3)', () => {
@@ -90,12 +92,12 @@ describe('entity parsing (clauses 4.5.1, 5.5.4)', () => {
     expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', a: { type: 'Property', value: { x: null } } }))).toMatch(/null/);
     expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [200, 1] } } }))).toMatch(/longitude 200/);
     expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', location: { type: 'GeoProperty', value: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1]]] } } }))).toMatch(/not closed/);
-    expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', a: { type: 'Property', value: 1, datasetId: 'nope' } }))).toMatch(/datasetId/);
+    expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', a: { type: 'Property', value: 1, datasetId: 'nope' } }))).toMatch(/datasetId" is not a valid URI/);
     expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', a: [{ type: 'Property', value: 1 }, { type: 'Property', value: 2 }] }))).toMatch(/more than one default instance/);
     expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', a: { type: 'Relationship', object: 'not a uri' } }))).toMatch(/URI/);
     expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', location: { type: 'Property', value: 3 } }))).toMatch(/GeoProperty/);
     expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', a: { type: 'Thing', value: 3 } }))).toMatch(/must be one of/);
-    expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', a: { type: 'Property', object: 'urn:a:b' } }))).toMatch(/takes "value"/);
+    expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', a: { type: 'Property', value: 1, object: 'urn:a:b' } }))).toMatch(/takes "value"/);
     expect(badRequestDetail(() => entity({ id: 'urn:x:1', type: 'T', 'bad name': 1 }))).toMatch(/not valid/);
   });
 

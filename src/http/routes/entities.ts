@@ -38,7 +38,7 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
   routes.add('POST', BASE, async (c) => {
     const { body, scope } = await withBody(c);
     const id = await service.create(scope, body);
-    return new Response(null, { status: 201, headers: { Location: `${BASE}/${encodeURIComponent(id)}` } });
+    return new Response(null, { status: 201, headers: { Location: `${BASE}/${encodeURIComponent(id).replace(/%3A/gi, ':')}` } });
   });
 
   routes.add('GET', `${BASE}/:entityId`, async (c) => {
@@ -46,6 +46,9 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
     const { ctx, linkUrl } = await readContext(c, resolver);
     const scope = { tenant: c.get('tenant'), ctx };
     const q = readRetrieveParams(c, ctx);
+    if (q.geometryProperty !== undefined && media !== 'application/geo+json') {
+      throw badRequest('geometryProperty is only allowed when the Accept header asks for application/geo+json (clause 5.7.1.4)');
+    }
     let entity = await service.retrieve(scope, entityId(c), types(c, ctx));
     if (q.attrs && !q.attrs.some((a) => entity.attrs[a])) {
       throw notFound(`Entity ${entity.id} has none of the requested attributes`);
