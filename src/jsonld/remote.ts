@@ -116,7 +116,8 @@ function describeNetworkError(e: unknown): string {
   const cause = e.cause;
   if (cause instanceof Error) {
     const code = (cause as Error & { code?: unknown }).code;
-    return typeof code === 'string' ? `${code} (${cause.message})` : cause.message;
+    if (typeof code !== 'string') return cause.message || e.message;
+    return cause.message && cause.message !== code ? `${code} (${cause.message})` : code;
   }
   return e.message;
 }

@@ -230,7 +230,7 @@ function invalidContext(e: unknown, urls: string[]): NgsiError {
     const { code, term } = (e as JsonLdError).details ?? {};
     const what =
       code === 'protected term redefinition' && term
-        ? `it redefines the protected term "${term}" (core @context terms cannot be changed)`
+        ? `it redefines the protected term "${term}"${CORE_TERMS.has(term) ? ' of the core @context, which cannot be changed' : ''}`
         : `${e.message.replace(/^Invalid JSON-LD syntax; /, '')}${code ? ` [${code}${term ? `, term "${term}"` : ''}]` : ''}`;
     return new NgsiError('BadRequestData', `invalid @context${where}: ${what}`);
   }

@@ -35,7 +35,7 @@ const NODE_CONTAINERS = ['@id', '@id@set', '@type', '@set@type', '@set', '@none'
 /** Rank of terms jsonld.js would not select for a node object (see TermMap.compact). */
 const FALLBACK_RANK = NODE_CONTAINERS.length * 2;
 /** Beyond this many distinct names per context, results are computed but no longer memoised. */
-const MEMO_LIMIT = 50_000;
+const MEMO_LIMIT = 10_000;
 
 /** jsonld.js's _compareShortestLeast. */
 export function compareShortestLeast(a: string, b: string): number {
@@ -154,29 +154,30 @@ export class TermMap implements LdContext {
   expandValue(value: unknown): unknown {
     if (Array.isArray(value)) return value.map((v) => this.expandValue(v));
     if (value === null || typeof value !== 'object') return value;
-    const out: Record<string, unknown> = {};
+    const out: Array<[string, unknown]> = [];
     for (const [k, v] of Object.entries(value)) {
       // "@type"/"@value" pairs (typed values such as DateTime) keep their keyword keys; aliases of @type and @id
       // ("type", "id", or a user's own) become "type" and "id", the names NGSI-LD responses use.
       const iri = k.startsWith('@') ? k : this.expand(k);
-      if (iri === '@type') out[k === '@type' ? k : 'type'] = mapStrings(v, (t) => this.expand(t));
-      else if (iri === '@id') out[k === '@id' ? k : 'id'] = v;
-      else if (iri.startsWith('@')) out[iri] = v;
-      else out[iri] = this.expandValue(v);
+      if (iri === '@type') out.push([k === '@type' ? k : 'type', mapStrings(v, (t) => this.expand(t))]);
+      else if (iri === '@id') out.push([k === '@id' ? k : 'id', v]);
+      else if (iri.startsWith('@')) out.push([iri, v]);
+      else out.push([iri, this.expandValue(v)]);
     }
-    return out;
+    // fromEntries defines own properties, so a "__proto__" key stays a key instead of setting the prototype.
+    return Object.fromEntries(out);
   }
 
   compactValue(value: unknown): unknown {
     if (Array.isArray(value)) return value.map((v) => this.compactValue(v));
     if (value === null || typeof value !== 'object') return value;
-    const out: Record<string, unknown> = {};
+    const out: Array<[string, unknown]> = [];
     for (const [k, v] of Object.entries(value)) {
-      if (k === 'type' || k === '@type') out[k] = mapStrings(v, (t) => this.compact(t));
-      else if (k === 'id' || k.startsWith('@')) out[k] = v;
-      else out[this.compact(k)] = this.compactValue(v);
+      if (k === 'type' || k === '@type') out.push([k, mapStrings(v, (t) => this.compact(t))]);
+      else if (k === 'id' || k.startsWith('@')) out.push([k, v]);
+      else out.push([this.compact(k), this.compactValue(v)]);
     }
-    return out;
+    return Object.fromEntries(out);
   }
 }
 

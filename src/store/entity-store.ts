@@ -15,6 +15,10 @@ export interface Mutation<R> {
 /**
  * Current state of entities, per tenant. Every backend (embedded, mongo) implements this; services
  * never know which one runs. All names in entities are expanded (see model/entity.ts).
+ *
+ * Entities are immutable values: a backend may share (and freeze) the objects it hands out and the ones
+ * `decide` returns, so callers build new objects instead of changing the ones they got. That lets a
+ * backend cache decoded entities, and lets callers cache what they derive from an entity by its identity.
  */
 export interface EntityStore {
   /** Whether the tenant exists. The default tenant ('') always exists; others are created by their first write. */

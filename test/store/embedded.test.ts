@@ -42,12 +42,26 @@ describe('EmbeddedEntityStore: entities', () => {
     expect(await store.mutate('', 'urn:a', del)).toBe('deleted');
   });
 
-  it('hands out copies: mutating a returned entity does not change the store', async () => {
+  it('hands out frozen entities: nobody can change the store by changing what they read', async () => {
     await store.mutate('', 'urn:a', put(entity('urn:a', ['T'], { n: 1 })));
     const got = (await store.get('', 'urn:a'))!;
-    got.type.push('changed');
-    got.attrs[NS + 'n'][0].value = 99;
+    expect(() => got.type.push('changed')).toThrow(TypeError);
+    expect(() => {
+      got.attrs[NS + 'n'][0].value = 99;
+    }).toThrow(TypeError);
     expect(await store.get('', 'urn:a')).toEqual(entity('urn:a', ['T'], { n: 1 }));
+  });
+
+  it('serves reads from the object cache, which follows every write and delete', async () => {
+    await store.mutate('', 'urn:a', put(entity('urn:a', ['T'], { n: 1 })));
+    const first = await store.get('', 'urn:a');
+    expect(await store.get('', 'urn:a')).toBe(first);
+    await store.mutate('', 'urn:a', put(entity('urn:a', ['T'], { n: 2 })));
+    const second = (await store.get('', 'urn:a'))!;
+    expect(second).not.toBe(first);
+    expect(second.attrs[NS + 'n'][0].value).toBe(2);
+    await store.mutate('', 'urn:a', del);
+    expect(await store.get('', 'urn:a')).toBeUndefined();
   });
 
   it("writes nothing for a 'none' change and still returns the result", async () => {

@@ -33,7 +33,12 @@ interface PendingChange {
   id: string;
   before: Signature | undefined;
   after: Signature | undefined;
+  /** The entity as written (frozen), for the object cache; undefined for a delete. */
+  entity: Entity | undefined;
 }
+
+/** Decoded entities kept for reads; enough for the working set of a city without holding every entity. */
+const CACHE_ENTRIES = 100_000;
 
 export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<EmbeddedEntityStore> {
   await mkdir(options.dataDir, { recursive: true });
@@ -66,8 +71,10 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
  * The default backend: one lmdb environment in the data directory, entities keyed `[tenant, id]` so each
  * tenant is a contiguous, id-ordered key range.
  *
- * Entities returned by `get` (and handed to `decide`) are freshly decoded on every call: the caller owns
- * them and may even mutate them without affecting the store.
+ * Entities returned by `get` are deep-frozen and shared: a cache of decoded entities, updated in commit
+ * order with the indexes, spares GET requests the decoding. `decide` gets a fresh decode of the stored value
+ * (read inside the write transaction, so it sees earlier writes of the same batch); the entity it returns is
+ * frozen when written.
  *
  * Concurrency: every mutate runs its read-decide-write inside an lmdb asynchronous transaction callback.
  * lmdb runs those callbacks one after another on the main thread within the write transaction, each seeing
@@ -81,6 +88,8 @@ export class EmbeddedEntityStore implements EntityStore {
   private seq = 0;
   private closed = false;
   private rebuiltAtSeq = -1;
+  /** `${tenant}\0${id}` -> committed entity; insertion order doubles as eviction order. */
+  private readonly cache = new Map<string, Entity>();
 
   /** Use openEmbeddedStore(). */
   constructor(
@@ -99,7 +108,17 @@ export class EmbeddedEntityStore implements EntityStore {
     this.assertOpen();
     // An id that cannot be a key cannot have been stored.
     if (keyProblem(tenant, id)) return undefined;
-    return this.entities.get([tenant, id]);
+    const cacheKey = `${tenant}\u0000${id}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached) return cached;
+    const entity = this.entities.get([tenant, id]);
+    if (entity) this.remember(cacheKey, deepFreeze(entity));
+    return entity;
+  }
+
+  private remember(key: string, entity: Entity): void {
+    this.cache.set(key, entity);
+    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
   }
 
   async mutate<R>(tenant: string, id: string, decide: (current: Entity | undefined) => Mutation<R>): Promise<R> {
@@ -122,7 +141,7 @@ export class EmbeddedEntityStore implements EntityStore {
           if (change.kind === 'put') {
             if (change.entity.id !== id) throw new Error(`mutate(${id}) decided to put an entity with id ${change.entity.id}`);
             after = signatureOf(change.entity);
-            this.entities.put(key, change.entity);
+            this.entities.put(key, deepFreeze(change.entity));
           }
         } catch (error) {
           outcome = { ok: false, error };
@@ -134,10 +153,10 @@ export class EmbeddedEntityStore implements EntityStore {
           if (tenant !== DEFAULT_TENANT && !this.tenantsDb.doesExist(tenant)) {
             this.tenantsDb.put(tenant, { since: new Date().toISOString() });
           }
-          this.pending.push({ seq: ++this.seq, tenant, id, before: current && signatureOf(current), after });
+          this.pending.push({ seq: ++this.seq, tenant, id, before: current && signatureOf(current), after, entity: change.entity });
         } else if (change.kind === 'delete' && current) {
           this.entities.remove(key);
-          this.pending.push({ seq: ++this.seq, tenant, id, before: signatureOf(current), after: undefined });
+          this.pending.push({ seq: ++this.seq, tenant, id, before: signatureOf(current), after: undefined, entity: undefined });
         }
         outcome = { ok: true, result: mutation.result };
         // Changes queued so far are in this batch or an earlier one: durable once ours is.
@@ -150,6 +169,7 @@ export class EmbeddedEntityStore implements EntityStore {
       if (this.rebuiltAtSeq !== this.seq) {
         this.rebuiltAtSeq = this.seq;
         this.pending.length = this.pendingHead = 0;
+        this.cache.clear();
         this.rebuildIndexes();
       }
       throw error;
@@ -229,6 +249,9 @@ export class EmbeddedEntityStore implements EntityStore {
       const change = pending[this.pendingHead++];
       const index = change.after ? this.indexFor(change.tenant) : this.indexes.get(change.tenant);
       index?.apply(change.id, change.before, change.after);
+      const cacheKey = `${change.tenant}\u0000${change.id}`;
+      if (change.entity) this.remember(cacheKey, change.entity);
+      else this.cache.delete(cacheKey);
     }
     if (this.pendingHead === pending.length) pending.length = this.pendingHead = 0;
     else if (this.pendingHead > 1024) pending.splice(0, this.pendingHead), (this.pendingHead = 0);
@@ -237,6 +260,14 @@ export class EmbeddedEntityStore implements EntityStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('the embedded store is closed');
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function keyProblem(tenant: string, id: string): string | undefined {
