@@ -48,8 +48,28 @@ function qualityOf(media: MediaType, ranges: Range[]): number {
   return best;
 }
 
+// Clients send a handful of distinct Accept headers; remembering the outcome keeps parsing off the hot path.
+const decided = new Map<string, MediaType | NotAcceptable>();
+
 /** Picks the response media type; geo+json only where the operation offers it (Retrieve and Query Entity). */
 export function negotiate(accept: string | undefined, allowGeo: boolean): MediaType {
+  const key = `${allowGeo ? 'g' : 'n'}${accept ?? ''}`;
+  let outcome = decided.get(key);
+  if (outcome === undefined) {
+    try {
+      outcome = decide(accept, allowGeo);
+    } catch (err) {
+      if (!(err instanceof NotAcceptable)) throw err;
+      outcome = err;
+    }
+    if (decided.size >= 256) decided.clear();
+    decided.set(key, outcome);
+  }
+  if (outcome instanceof NotAcceptable) throw outcome;
+  return outcome;
+}
+
+function decide(accept: string | undefined, allowGeo: boolean): MediaType {
   const available = allowGeo ? PREFERENCE : PREFERENCE.slice(0, 2);
   if (!accept || accept.trim() === '') return 'application/json';
   const ranges = parseAccept(accept);

@@ -2,19 +2,24 @@ import type { Context } from 'hono';
 import type { UpdateResult } from '../entities/apply.js';
 import type { LdContext } from '../jsonld/types.js';
 import type { MediaType } from './negotiation.js';
+import type { PreparedBody } from './render-cache.js';
 import { linkHeader, type BrokerEnv } from './request.js';
 
 /**
  * Successful responses (clause 6.3.6): application/json bodies get the @context as a Link header,
  * application/ld+json and (unless Prefer: body=json) application/geo+json bodies carry it as "@context".
  */
-export function sendBody(c: Context<BrokerEnv>, payload: object, media: MediaType, linkUrl: string, ctx: LdContext): Response {
+export function prepareBody(c: Context<BrokerEnv>, payload: object, media: MediaType, linkUrl: string, ctx: LdContext): PreparedBody {
   const headers: Record<string, string> = { 'Content-Type': media };
   let body: object = payload;
   const inline = media === 'application/ld+json' || (media === 'application/geo+json' && !preferBodyJson(c));
   if (inline) body = withContext(payload, ctx);
   else headers.Link = linkHeader(linkUrl);
-  return c.body(JSON.stringify(body), 200, headers);
+  return { bytes: new Uint8Array(Buffer.from(JSON.stringify(body), 'utf8')), headers };
+}
+
+export function sendPrepared(c: Context<BrokerEnv>, prepared: PreparedBody): Response {
+  return c.body(prepared.bytes, 200, prepared.headers);
 }
 
 function preferBodyJson(c: Context<BrokerEnv>): boolean {

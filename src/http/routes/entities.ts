@@ -8,10 +8,11 @@ import type { UpdateResult } from '../../entities/apply.js';
 import type { ContextResolver } from '../../jsonld/resolver.js';
 import type { LdContext } from '../../jsonld/types.js';
 import type { Entity } from '../../model/entity.js';
-import { parseTypeSelector, type TypeSelector } from '../../query/type-selector.js';
+import { matchesTypes, parseTypeSelector, type TypeSelector } from '../../query/type-selector.js';
+import { RenderCache } from '../render-cache.js';
 import { negotiate } from '../negotiation.js';
 import { readBodyAndContext, readContext, type BrokerEnv } from '../request.js';
-import { sendBody, sendNoContent, sendUpdateResult } from '../respond.js';
+import { prepareBody, sendNoContent, sendPrepared, sendUpdateResult } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
 
 export interface EntityRouteDeps {
@@ -41,15 +42,26 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
     return new Response(null, { status: 201, headers: { Location: `${BASE}/${encodeURIComponent(id).replace(/%3A/gi, ':')}` } });
   });
 
+  // Retrieve Entity is the hottest path: a repeated request for an unchanged entity is answered from the
+  // rendered bytes of the previous one. The key holds everything the rendering depends on besides entity and @context.
+  const rendered = new RenderCache();
   routes.add('GET', `${BASE}/:entityId`, async (c) => {
     const media = negotiate(c.req.header('accept'), true);
     const { ctx, linkUrl } = await readContext(c, resolver);
     const scope = { tenant: c.get('tenant'), ctx };
+    const stored = await service.retrieve(scope, entityId(c));
+    const url = c.req.url;
+    const variant = `${media}\n${linkUrl}\n${c.req.header('prefer') ?? ''}\n${url.slice(url.indexOf('?') + 1 || url.length)}`;
+    const hit = rendered.get(stored, variant, ctx);
+    if (hit) return sendPrepared(c, hit);
+
     const q = readRetrieveParams(c, ctx);
     if (q.geometryProperty !== undefined && media !== 'application/geo+json') {
       throw badRequest('geometryProperty is only allowed when the Accept header asks for application/geo+json (clause 5.7.1.4)');
     }
-    let entity = await service.retrieve(scope, entityId(c), types(c, ctx));
+    const selector = types(c, ctx);
+    if (selector && !matchesTypes(selector, stored.type)) throw notFound(`No entity ${stored.id} of the requested type`);
+    let entity = stored;
     if (q.attrs && !q.attrs.some((a) => entity.attrs[a])) {
       throw notFound(`Entity ${entity.id} has none of the requested attributes`);
     }
@@ -60,7 +72,9 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
         ? (renderFeature(entity, ctx, { ...opts, geometryProperty: q.geometryProperty && ctx.expand(q.geometryProperty) }) as unknown as Record<string, unknown>)
         : renderEntity(entity, ctx, opts);
     if (q.pick || q.omit) project(payload, media === 'application/geo+json', ctx, q.pick, q.omit);
-    return sendBody(c, payload, media, linkUrl, ctx);
+    const prepared = prepareBody(c, payload, media, linkUrl, ctx);
+    rendered.set(stored, variant, ctx, prepared);
+    return sendPrepared(c, prepared);
   });
 
   routes.add('PUT', `${BASE}/:entityId`, async (c) => {
