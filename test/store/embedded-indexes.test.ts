@@ -1,84 +1,68 @@
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Entity } from '../../src/model/entity.js';
 import type { Mutation } from '../../src/store/entity-store.js';
-import { openEmbeddedStore, type EmbeddedEntityStore } from '../../src/store/embedded/index.js';
-import { del, entity, NS, put, sorted, TempDirs } from './helpers.js';
+import { del, entity, NS, put, sorted, useEmbeddedStore } from './helpers.js';
 
-const dirs = new TempDirs();
-let dataDir: string;
-let store: EmbeddedEntityStore;
+const ctx = useEmbeddedStore();
+const reopen = () => ctx.reopen();
 
-beforeEach(async () => {
-  dataDir = await dirs.make();
-  store = await openEmbeddedStore({ dataDir });
-});
-afterEach(async () => {
-  await store.close();
-});
-afterAll(() => dirs.cleanup());
-
-async function reopen(): Promise<void> {
-  await store.close();
-  store = await openEmbeddedStore({ dataDir });
-}
-
-const byType = (tenant: string, t: string) => sorted(store.idsByType(tenant, NS + t));
-const byAttr = (tenant: string, a: string) => sorted(store.idsByAttribute(tenant, NS + a));
+const byType = (tenant: string, t: string) => sorted(ctx.store.idsByType(tenant, NS + t));
+const byAttr = (tenant: string, a: string) => sorted(ctx.store.idsByAttribute(tenant, NS + a));
 
 describe('EmbeddedEntityStore: indexes', () => {
   it('follow updates that change types and attributes, and deletes, and survive a reopen', async () => {
-    await store.mutate('', 'urn:a', put(entity('urn:a', ['T1', 'T2'], { a: 1, b: 2 })));
-    await store.mutate('', 'urn:b', put(entity('urn:b', ['T1'], { b: 3 })));
+    await ctx.store.mutate('', 'urn:a', put(entity('urn:a', ['T1', 'T2'], { a: 1, b: 2 })));
+    await ctx.store.mutate('', 'urn:b', put(entity('urn:b', ['T1'], { b: 3 })));
     expect(byType('', 'T1')).toEqual(['urn:a', 'urn:b']);
     expect(byType('', 'T2')).toEqual(['urn:a']);
     expect(byAttr('', 'b')).toEqual(['urn:a', 'urn:b']);
 
-    await store.mutate('', 'urn:a', put(entity('urn:a', ['T3'], { c: 1 })));
+    await ctx.store.mutate('', 'urn:a', put(entity('urn:a', ['T3'], { c: 1 })));
     expect(byType('', 'T1')).toEqual(['urn:b']);
     expect(byType('', 'T2')).toEqual([]);
     expect(byType('', 'T3')).toEqual(['urn:a']);
     expect(byAttr('', 'a')).toEqual([]);
     expect(byAttr('', 'b')).toEqual(['urn:b']);
     expect(byAttr('', 'c')).toEqual(['urn:a']);
-    expect(sorted(store.types(''))).toEqual([NS + 'T1', NS + 'T3']);
-    expect(sorted(store.attributes(''))).toEqual([NS + 'b', NS + 'c']);
+    expect(sorted(ctx.store.types(''))).toEqual([NS + 'T1', NS + 'T3']);
+    expect(sorted(ctx.store.attributes(''))).toEqual([NS + 'b', NS + 'c']);
 
-    await store.mutate('', 'urn:b', del);
+    await ctx.store.mutate('', 'urn:b', del);
     expect(byType('', 'T1')).toEqual([]);
     expect(byAttr('', 'b')).toEqual([]);
-    expect(store.allIds('')).toEqual(['urn:a']);
-    expect(store.count('')).toBe(1);
+    expect(ctx.store.allIds('')).toEqual(['urn:a']);
+    expect(ctx.store.count('')).toBe(1);
 
     await reopen();
     expect(byType('', 'T3')).toEqual(['urn:a']);
     expect(byAttr('', 'c')).toEqual(['urn:a']);
     expect(byType('', 'T1')).toEqual([]);
-    expect(store.allIds('')).toEqual(['urn:a']);
+    expect(ctx.store.allIds('')).toEqual(['urn:a']);
   });
 
   it('does not index an attribute with no instances', async () => {
     const e = entity('urn:a', ['T'], { a: 1 });
     e.attrs[NS + 'gone'] = [];
-    await store.mutate('', 'urn:a', put(e));
+    await ctx.store.mutate('', 'urn:a', put(e));
     expect(byAttr('', 'gone')).toEqual([]);
     expect(byAttr('', 'a')).toEqual(['urn:a']);
   });
 
   it('hands out sorted id snapshots that later writes do not disturb', async () => {
-    for (const id of ['urn:m', 'urn:c', 'urn:x']) await store.mutate('', id, put(entity(id, ['T'])));
-    const before = store.allIds('');
+    for (const id of ['urn:m', 'urn:c', 'urn:x']) await ctx.store.mutate('', id, put(entity(id, ['T'])));
+    const before = ctx.store.allIds('');
     expect(before).toEqual(['urn:c', 'urn:m', 'urn:x']);
-    await store.mutate('', 'urn:a', put(entity('urn:a', ['T'])));
-    await store.mutate('', 'urn:m', del);
+    await ctx.store.mutate('', 'urn:a', put(entity('urn:a', ['T'])));
+    await ctx.store.mutate('', 'urn:m', del);
     expect(before).toEqual(['urn:c', 'urn:m', 'urn:x']);
-    expect(store.allIds('')).toEqual(['urn:a', 'urn:c', 'urn:x']);
+    expect(ctx.store.allIds('')).toEqual(['urn:a', 'urn:c', 'urn:x']);
     // Re-adding a just-deleted id, and deleting a just-added one, between two reads.
-    await store.mutate('', 'urn:m', put(entity('urn:m', ['T'])));
-    await store.mutate('', 'urn:b', put(entity('urn:b', ['T'])));
-    await store.mutate('', 'urn:b', del);
-    expect(store.allIds('')).toEqual(['urn:a', 'urn:c', 'urn:m', 'urn:x']);
-    expect(store.allIds('')).toBe(store.allIds(''));
+    await ctx.store.mutate('', 'urn:m', put(entity('urn:m', ['T'])));
+    await ctx.store.mutate('', 'urn:b', put(entity('urn:b', ['T'])));
+    await ctx.store.mutate('', 'urn:b', del);
+    expect(ctx.store.allIds('')).toEqual(['urn:a', 'urn:c', 'urn:m', 'urn:x']);
+    expect(ctx.store.allIds('')).toBe(ctx.store.allIds(''));
   });
 
   it('match a sequential model under random concurrent operations, before and after reopening', async () => {
@@ -96,7 +80,7 @@ describe('EmbeddedEntityStore: indexes', () => {
     );
     let run = 0;
     const check = (tenant: string, model: Map<string, Entity>) => {
-      expect(store.allIds(tenant)).toEqual(sorted(model.keys()));
+      expect(ctx.store.allIds(tenant)).toEqual(sorted(model.keys()));
       for (const t of ['A', 'B', 'C']) {
         expect(byType(tenant, t)).toEqual(sorted([...model.values()].filter((e) => e.type.includes(NS + t)).map((e) => e.id)));
       }
@@ -112,7 +96,7 @@ describe('EmbeddedEntityStore: indexes', () => {
         // Fired all at once: the store must behave as if they ran one by one in call order.
         await Promise.all(
           ops.map((op) =>
-            store.mutate(tenant, op.id, (): Mutation<null> => {
+            ctx.store.mutate(tenant, op.id, (): Mutation<null> => {
               if (op.kind === 'put') return { change: { kind: 'put', entity: entity(op.id, op.types, Object.fromEntries(op.attrs.map((a) => [a, 1]))) }, result: null };
               return { change: { kind: op.kind }, result: null };
             }),
@@ -122,7 +106,7 @@ describe('EmbeddedEntityStore: indexes', () => {
           if (op.kind === 'put') model.set(op.id, entity(op.id, op.types, Object.fromEntries(op.attrs.map((a) => [a, 1]))));
           if (op.kind === 'delete') model.delete(op.id);
         }
-        for (const id of ids) expect(await store.get(tenant, id)).toEqual(model.get(id));
+        for (const id of ids) expect(await ctx.store.get(tenant, id)).toEqual(model.get(id));
         check(tenant, model);
         models.set(tenant, model);
       }),

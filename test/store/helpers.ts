@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Attribute, Entity } from '../../src/model/entity.js';
 import type { Mutation } from '../../src/store/entity-store.js';
+import { openEmbeddedStore, type EmbeddedEntityStore } from '../../src/store/embedded/index.js';
+import { afterAll, afterEach, beforeEach } from 'vitest';
 
 export const NS = 'https://example.org/ns#';
 const T0 = '2024-01-01T00:00:00.000Z';
@@ -44,3 +46,32 @@ export class TempDirs {
 }
 
 export const sorted = (ids: Iterable<string>): string[] => [...ids].sort();
+
+/**
+ * A fresh embedded store per test, closed after it; `reopen()` closes and opens the same directory, as a
+ * restart would. Call at the top level of a test file.
+ */
+export function useEmbeddedStore(): { readonly store: EmbeddedEntityStore; readonly dataDir: string; reopen(): Promise<void> } {
+  const dirs = new TempDirs();
+  const state = { store: undefined as unknown as EmbeddedEntityStore, dataDir: '' };
+  beforeEach(async () => {
+    state.dataDir = await dirs.make();
+    state.store = await openEmbeddedStore({ dataDir: state.dataDir });
+  });
+  afterEach(async () => {
+    await state.store.close();
+  });
+  afterAll(() => dirs.cleanup());
+  return {
+    get store() {
+      return state.store;
+    },
+    get dataDir() {
+      return state.dataDir;
+    },
+    async reopen() {
+      await state.store.close();
+      state.store = await openEmbeddedStore({ dataDir: state.dataDir });
+    },
+  };
+}
