@@ -45,33 +45,23 @@ function itemsFor(id: string, geometries: readonly unknown[]): Item[] {
 
 export class SpatialIndex {
   private readonly trees = new Map<string, RBush<Item>>();
-  /** id -> attr -> the items it put in that attr's tree: what removal must take out, by reference. */
-  private readonly byId = new Map<string, Map<string, Item[]>>();
-  /** attr -> ids holding at least one indexed geometry in it: the candidates of queries that cannot prune. */
-  private readonly holders = new Map<string, Set<string>>();
+  /**
+   * attr -> id -> the items that id put in that attr's tree (what removal must take out, by reference). The
+   * ids of an attr are also the candidates of queries that cannot prune. Keyed by attr first: a tenant has a
+   * handful of GeoProperty names, so remove(id) just asks each.
+   */
+  private readonly byAttr = new Map<string, Map<string, Item[]>>();
 
-  private tree(attr: string): RBush<Item> {
-    let t = this.trees.get(attr);
-    if (!t) {
-      t = new RBush<Item>();
-      this.trees.set(attr, t);
+  private slot(attr: string): { tree: RBush<Item>; ids: Map<string, Item[]> } {
+    let tree = this.trees.get(attr);
+    let ids = this.byAttr.get(attr);
+    if (!tree || !ids) {
+      tree = new RBush<Item>();
+      ids = new Map();
+      this.trees.set(attr, tree);
+      this.byAttr.set(attr, ids);
     }
-    return t;
-  }
-
-  private record(id: string, attr: string, items: Item[]): void {
-    let attrs = this.byId.get(id);
-    if (!attrs) {
-      attrs = new Map();
-      this.byId.set(id, attrs);
-    }
-    attrs.set(attr, items);
-    let ids = this.holders.get(attr);
-    if (!ids) {
-      ids = new Set();
-      this.holders.set(attr, ids);
-    }
-    ids.add(id);
+    return { tree, ids };
   }
 
   /** Makes `geometries` the indexed values of (id, attr), replacing what was there; none removes the pair. */
@@ -79,88 +69,86 @@ export class SpatialIndex {
     this.removeAttr(id, attr);
     const items = itemsFor(id, geometries);
     if (items.length === 0) return;
-    const t = this.tree(attr);
-    for (const item of items) t.insert(item);
-    this.record(id, attr, items);
+    const { tree, ids } = this.slot(attr);
+    for (const item of items) tree.insert(item);
+    ids.set(id, items);
   }
 
   removeAttr(id: string, attr: string): void {
-    const attrs = this.byId.get(id);
-    const items = attrs?.get(attr);
-    if (!attrs || !items) return;
-    const t = this.trees.get(attr);
-    for (const item of items) t?.remove(item);
-    attrs.delete(attr);
-    if (attrs.size === 0) this.byId.delete(id);
-    const ids = this.holders.get(attr);
-    ids?.delete(id);
-    if (ids?.size === 0) {
-      this.holders.delete(attr);
+    const ids = this.byAttr.get(attr);
+    const items = ids?.get(id);
+    if (!ids || !items) return;
+    const tree = this.trees.get(attr)!;
+    for (const item of items) tree.remove(item);
+    ids.delete(id);
+    if (ids.size === 0) {
+      this.byAttr.delete(attr);
       this.trees.delete(attr);
     }
   }
 
   /** Drops every GeoProperty of the entity. */
   remove(id: string): void {
-    const attrs = this.byId.get(id);
-    if (!attrs) return;
-    for (const attr of [...attrs.keys()]) this.removeAttr(id, attr);
+    for (const [attr, ids] of [...this.byAttr]) if (ids.has(id)) this.removeAttr(id, attr);
   }
 
   /**
-   * Bulk load (rbush's OMT packing): much faster than upserting one by one and gives a better tree. Entries for
-   * pairs already indexed replace them; several entries for the same pair add up.
+   * Bulk load (rbush's OMT packing): much faster than upserting one by one and gives a better tree. Each entry
+   * replaces what its (id, attr) pair had, an earlier entry of the same load included.
    */
   load(entries: Iterable<SpatialEntry>): void {
-    const batches = new Map<string, Item[]>();
-    const fresh = new Set<string>();
+    const batches = new Map<string, Map<string, Item[]>>();
     for (const { id, attr, geometries } of entries) {
-      const key = `${attr}\u0000${id}`;
-      if (!fresh.has(key)) {
-        this.removeAttr(id, attr);
-        fresh.add(key);
-      }
-      const items = itemsFor(id, geometries);
-      if (items.length === 0) continue;
-      const previous = this.byId.get(id)?.get(attr) ?? [];
-      this.record(id, attr, previous.concat(items));
       let batch = batches.get(attr);
       if (!batch) {
-        batch = [];
+        batch = new Map();
         batches.set(attr, batch);
       }
-      for (const item of items) batch.push(item);
+      batch.set(id, itemsFor(id, geometries));
     }
-    for (const [attr, items] of batches) this.tree(attr).load(items);
+    for (const [attr, batch] of batches) {
+      const fresh: Item[] = [];
+      for (const [id, items] of batch) {
+        this.removeAttr(id, attr);
+        for (const item of items) fresh.push(item);
+      }
+      if (fresh.length === 0) continue;
+      const { tree, ids } = this.slot(attr);
+      for (const [id, items] of batch) if (items.length > 0) ids.set(id, items);
+      tree.load(fresh);
+    }
   }
 
   /** Ids with a geometry in `attr` whose bounding box meets `box` ([minLon, minLat, maxLon, maxLat]). */
   search(attr: string, box: BBox): Set<string> {
     const out = new Set<string>();
-    const t = this.trees.get(attr);
-    if (!t) return out;
-    for (const item of t.search({ minX: box[0], minY: box[1], maxX: box[2], maxY: box[3] })) out.add(item.id);
+    const tree = this.trees.get(attr);
+    if (!tree) return out;
+    for (const item of tree.search({ minX: box[0], minY: box[1], maxX: box[2], maxY: box[3] })) out.add(item.id);
     return out;
   }
 
   /** Every id holding an indexed geometry in `attr` (a copy: the caller may keep it across writes). */
   ids(attr: string): Set<string> {
-    return new Set(this.holders.get(attr));
+    return new Set(this.byAttr.get(attr)?.keys());
   }
 
   has(id: string, attr?: string): boolean {
-    const attrs = this.byId.get(id);
-    return attr === undefined ? attrs !== undefined : attrs?.has(attr) === true;
+    if (attr !== undefined) return this.byAttr.get(attr)?.has(id) === true;
+    for (const ids of this.byAttr.values()) if (ids.has(id)) return true;
+    return false;
   }
 
   /** Number of entities with at least one indexed geometry. */
   get size(): number {
-    return this.byId.size;
+    if (this.byAttr.size <= 1) return this.byAttr.values().next().value?.size ?? 0;
+    const all = new Set<string>();
+    for (const ids of this.byAttr.values()) for (const id of ids.keys()) all.add(id);
+    return all.size;
   }
 
   clear(): void {
     this.trees.clear();
-    this.byId.clear();
-    this.holders.clear();
+    this.byAttr.clear();
   }
 }
