@@ -70,11 +70,11 @@ try {
   });
   // Worst case for the sorted-id snapshot: every read follows a write, so each one merges (O(n)).
   const index = new TenantIndex();
-  for (let i = 0; i < N; i++) index.apply(`urn:ngsi-ld:Vehicle:${i}`, undefined, { types: [`${NS}Vehicle`], attrs: [] });
+  for (let i = 0; i < N; i++) index.apply(`urn:ngsi-ld:Vehicle:${i}`, undefined, { types: [`${NS}Vehicle`], attrs: [], geo: {} });
   index.allIds();
   await timed('index: insert + allIds (merge)', 2_000, async () => {
     for (let k = 0; k < 2_000; k++) {
-      index.apply(`urn:ngsi-ld:Vehicle:${k}x`, undefined, { types: [`${NS}Vehicle`], attrs: [`${NS}speed`] });
+      index.apply(`urn:ngsi-ld:Vehicle:${k}x`, undefined, { types: [`${NS}Vehicle`], attrs: [`${NS}speed`], geo: {} });
       if (index.allIds().length === 0) throw new Error('empty index');
     }
   });

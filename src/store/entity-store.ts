@@ -1,4 +1,5 @@
 import type { Entity } from '../model/entity.js';
+import type { EntityPage, EntityQuery } from '../query/entity-query.js';
 
 /**
  * What a mutation decides, given the entity as it is now.
@@ -33,6 +34,18 @@ export interface EntityStore {
    * exception thrown by `decide` rejects it and nothing is written.
    */
   mutate<R>(tenant: string, id: string, decide: (current: Entity | undefined) => Mutation<R>): Promise<R>;
+
+  /**
+   * Entities matching a query plan (src/query/entity-query.ts), a page of them in id order unless the query
+   * orders otherwise, and their total count when asked.
+   */
+  query(tenant: string, query: EntityQuery): Promise<EntityPage>;
+
+  /** Expanded entity types that at least one entity of the tenant has (GET /types, 5.7.5). */
+  typeNames(tenant: string): Promise<string[]>;
+
+  /** Expanded attribute names that at least one entity of the tenant has (GET /attributes, 5.7.8). */
+  attributeNames(tenant: string): Promise<string[]>;
 
   close(): Promise<void>;
 }

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { NgsiError } from '../../common/errors.js';
 import { DEFAULT_TENANT, type Entity } from '../../model/entity.js';
+import type { EntityPage, EntityQuery } from '../../query/entity-query.js';
 import type { EntityStore, Mutation } from '../entity-store.js';
+import { runQuery } from './query-engine.js';
 import { signatureOf, TenantIndex, type Signature } from './tenant-index.js';
 
 export interface EmbeddedStoreOptions {
@@ -106,6 +108,25 @@ export class EmbeddedEntityStore implements EntityStore {
 
   async get(tenant: string, id: string): Promise<Entity | undefined> {
     this.assertOpen();
+    return this.read(tenant, id);
+  }
+
+  async query(tenant: string, query: EntityQuery): Promise<EntityPage> {
+    this.assertOpen();
+    const index = this.indexes.get(tenant);
+    if (!index) return { entities: [], count: query.count ? 0 : undefined };
+    return runQuery(index, (id) => this.read(tenant, id), query);
+  }
+
+  async typeNames(tenant: string): Promise<string[]> {
+    return this.types(tenant);
+  }
+
+  async attributeNames(tenant: string): Promise<string[]> {
+    return this.attributes(tenant);
+  }
+
+  private read(tenant: string, id: string): Entity | undefined {
     // An id that cannot be a key cannot have been stored.
     if (keyProblem(tenant, id)) return undefined;
     const cacheKey = `${tenant}\u0000${id}`;

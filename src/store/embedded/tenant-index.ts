@@ -1,15 +1,23 @@
 import type { Entity } from '../../model/entity.js';
+import { SpatialIndex } from './spatial-index.js';
 
 /** What the indexes record about one entity: enough to find it, nothing to answer with. */
 export interface Signature {
   types: readonly string[];
   attrs: readonly string[];
+  /** GeoProperty name -> the values of its instances (GeoJSON, shared with the frozen entity, never copied). */
+  geo: Readonly<Record<string, readonly unknown[]>>;
 }
 
 export function signatureOf(entity: Entity): Signature {
   const attrs: string[] = [];
-  for (const [name, instances] of Object.entries(entity.attrs)) if (instances.length > 0) attrs.push(name);
-  return { types: entity.type, attrs };
+  const geo: Record<string, unknown[]> = {};
+  for (const [name, instances] of Object.entries(entity.attrs)) {
+    if (instances.length === 0) continue;
+    attrs.push(name);
+    for (const a of instances) if (a.type === 'GeoProperty') (geo[name] ??= []).push(a.value);
+  }
+  return { types: entity.type, attrs, geo };
 }
 
 const EMPTY_SET: ReadonlySet<string> = new Set();
@@ -30,6 +38,8 @@ export class TenantIndex {
   private readonly ids = new Set<string>();
   private readonly byType = new Map<string, Set<string>>();
   private readonly byAttr = new Map<string, Set<string>>();
+  /** Bounding boxes of GeoProperty values, so a geo-query visits only entities near its geometry. */
+  readonly spatial = new SpatialIndex();
   /**
    * Sorted snapshot of `ids`, rebuilt lazily: handed-out arrays are never mutated, so a caller paging
    * through one across awaits sees a consistent list. Writes only note what changed since (O(1)); the next
@@ -43,6 +53,14 @@ export class TenantIndex {
     if (before) {
       for (const t of before.types) if (!after?.types.includes(t)) remove(this.byType, t, id);
       for (const a of before.attrs) if (!after?.attrs.includes(a)) remove(this.byAttr, a, id);
+      for (const g of Object.keys(before.geo)) if (!after?.geo[g]) this.spatial.removeAttr(id, g);
+    }
+    if (after) {
+      for (const [g, values] of Object.entries(after.geo)) {
+        const old = before?.geo[g];
+        // Unchanged geometries are the same objects (entities share unchanged parts), so the tree is spared.
+        if (!old || old.length !== values.length || old.some((v, i) => v !== values[i])) this.spatial.upsert(id, g, values);
+      }
     }
     if (after) {
       for (const t of after.types) add(this.byType, t, id);

@@ -1,0 +1,92 @@
+import { badRequest, invalidRequest } from '../common/errors.js';
+import { isUri } from '../common/syntax.js';
+import type { FeatureOptions } from '../entities/geojson.js';
+import type { RenderFormat } from '../entities/render.js';
+import { list, type Params } from '../entities/query-params.js';
+import type { LdContext } from '../jsonld/types.js';
+import type { Entity } from '../model/entity.js';
+import type { MediaType } from './negotiation.js';
+
+/** How entities are to be shown: format, system attributes, projection, language, datasets, geometry (6.3.7, 4.21). */
+export interface OutputParams {
+  render: FeatureOptions;
+  pick?: string[];
+  omit?: string[];
+  /** Expanded attrs: a filter on which entities qualify as well as a projection. */
+  attrs?: string[];
+  datasetIds?: Set<string | undefined>;
+}
+
+const FORMATS = ['normalized', 'concise', 'simplified', 'keyValues'];
+
+export function readOutputParams(params: Params, ctx: LdContext, media: MediaType): OutputParams {
+  const { format, options } = representation(params, FORMATS, ['sysAttrs']);
+  const pick = list(params, 'pick');
+  const omit = list(params, 'omit');
+  if (pick && omit) throw invalidRequest('pick and omit cannot be used together (clause 4.21)');
+  const datasetIds = list(params, 'datasetId');
+  for (const ds of datasetIds ?? []) if (ds !== '@none' && !isUri(ds)) throw badRequest(`datasetId ${ds} is not a URI`);
+  const geometryProperty = params.geometryProperty;
+  if (geometryProperty !== undefined && media !== 'application/geo+json') {
+    throw badRequest('geometryProperty is only allowed when the Accept header asks for application/geo+json (clauses 5.7.1.4, 5.7.2.4)');
+  }
+  const attrs = list(params, 'attrs')?.map((a) => ctx.expand(a));
+  return {
+    render: {
+      format,
+      sysAttrs: options.has('sysAttrs'),
+      attrs: attrs && new Set(attrs),
+      lang: params.lang,
+      geometryProperty: geometryProperty === undefined ? undefined : ctx.expand(geometryProperty),
+    },
+    pick,
+    omit,
+    attrs,
+    datasetIds: datasetIds && new Set(datasetIds.map((d) => (d === '@none' ? undefined : d))),
+  };
+}
+
+/**
+ * format= and the deprecated options= (clauses 6.3.7, 6.3.11, 6.3.20): format wins over options; an option the
+ * operation does not know is InvalidRequest.
+ */
+export function representation(params: Params, formats: string[], flags: string[]): { format: RenderFormat; options: Set<string> } {
+  const options = new Set((params.options ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  for (const o of options) {
+    if (!formats.includes(o) && !flags.includes(o)) {
+      throw invalidRequest(`options=${o} is not supported by this operation; supported: ${[...formats, ...flags].join(', ') || 'none'}`);
+    }
+  }
+  const fromOptions = formats.find((f) => options.has(f));
+  const requested = params.format ?? fromOptions ?? 'normalized';
+  if (formats.length > 0 && !formats.includes(requested)) {
+    throw badRequest(`format=${requested} is not supported; use one of ${formats.join(', ')}`);
+  }
+  const format: RenderFormat = requested === 'keyValues' ? 'simplified' : (requested as RenderFormat);
+  return { format, options };
+}
+
+/** datasetId= (clause 4.5.5): keep only the instances of the given datasets ("@none": the default instance). */
+export function onlyDatasets(entity: Entity, datasetIds: Set<string | undefined>): Entity {
+  const attrs: Entity['attrs'] = {};
+  for (const [name, instances] of Object.entries(entity.attrs)) {
+    const kept = instances.filter((a) => datasetIds.has(a.datasetId));
+    if (kept.length > 0) attrs[name] = kept;
+  }
+  return { ...entity, attrs };
+}
+
+/** pick/omit (clause 4.21) over the rendered members: id, type, scope or attribute names. */
+export function project(payload: Record<string, unknown>, geo: boolean, ctx: LdContext, pick?: string[], omit?: string[]): void {
+  const wanted = new Set((pick ?? omit)!.map((n) => (n === 'id' || n === 'type' || n === 'scope' ? n : ctx.expand(n))));
+  const target = geo ? (payload.properties as Record<string, unknown>) : payload;
+  const keep = (key: string) => {
+    const name = key === 'id' || key === 'type' || key === 'scope' ? key : ctx.expand(key);
+    return pick ? wanted.has(name) : !wanted.has(name);
+  };
+  for (const key of Object.keys(target)) {
+    if (key === 'createdAt' || key === 'modifiedAt') continue;
+    if (!keep(key)) delete target[key];
+  }
+  if (geo && !keep('id')) delete payload.id;
+}
