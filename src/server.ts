@@ -2,6 +2,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Config } from './config/config.js';
+import { DiscoveryService } from './entities/discovery-service.js';
+import { QueryService } from './entities/query-service.js';
 import { EntityService } from './entities/service.js';
 import { createApp } from './http/app.js';
 import { ContextResolver } from './jsonld/resolver.js';
@@ -36,9 +38,12 @@ export async function startBroker(config: Config): Promise<RunningBroker> {
   const resolver = new ContextResolver({ timeoutMs: config.contextTimeoutMs, cacheTtlSec: config.contextCacheTtlSec });
   const app = createApp({
     entities: new EntityService(store),
+    queries: new QueryService(store, { defaultLimit: config.defaultLimit, maxLimit: Math.max(config.maxLimit, config.defaultLimit) }),
+    discovery: new DiscoveryService(store),
     resolver,
     logger,
     maxBodyBytes: config.maxBodyBytes,
+    maxBatchEntities: config.maxBatchEntities,
     system: { version: VERSION, store: config.store, startedAt: new Date(), storeHealthy: async () => (await store.hasTenant('')) === true },
   });
 

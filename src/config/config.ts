@@ -11,6 +11,12 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest accepted request body, in bytes (413 past it). */
   maxBodyBytes: number;
+  /** Most elements in one batch entity operation (400 past it). */
+  maxBatchEntities: number;
+  /** Page size of queries that give no limit (clause 5.5.9). */
+  defaultLimit: number;
+  /** Largest page a query may ask for (TooManyResults past it). */
+  maxLimit: number;
   /** How long to wait for a remote @context, in milliseconds. */
   contextTimeoutMs: number;
   /** How long a fetched remote @context stays cached, in seconds. */
@@ -71,6 +77,30 @@ export const SETTINGS: Setting[] = [
     help: 'largest request body accepted, in bytes',
     default: 8 * 1024 * 1024,
     parse: integer(1024, 1024 * 1024 * 1024),
+  },
+  {
+    key: 'maxBatchEntities',
+    flag: '--max-batch-entities',
+    env: 'MUSUBI_MAX_BATCH_ENTITIES',
+    help: 'most entities (or ids) in one batch operation request',
+    default: 10_000,
+    parse: integer(1, 1_000_000),
+  },
+  {
+    key: 'defaultLimit',
+    flag: '--default-limit',
+    env: 'MUSUBI_DEFAULT_LIMIT',
+    help: 'page size of queries that give no limit',
+    default: 20,
+    parse: integer(1, 1_000_000),
+  },
+  {
+    key: 'maxLimit',
+    flag: '--max-limit',
+    env: 'MUSUBI_MAX_LIMIT',
+    help: 'largest page size a query may ask for',
+    default: 1000,
+    parse: integer(1, 1_000_000),
   },
   {
     key: 'contextTimeoutMs',

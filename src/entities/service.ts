@@ -1,4 +1,4 @@
-import { alreadyExists, badRequest, NgsiError, notFound } from '../common/errors.js';
+import { alreadyExists, badRequest, NgsiError, notFound, type ProblemDetails } from '../common/errors.js';
 import { isUri, isValidName, nowIso } from '../common/syntax.js';
 import type { LdContext } from '../jsonld/types.js';
 import { DEFAULT_TENANT, type Entity } from '../model/entity.js';
@@ -13,6 +13,8 @@ import { validateAgainstSchema } from './schemas.js';
 export interface RequestScope {
   tenant: string;
   ctx: LdContext;
+  /** The time the operation happens at; a batch passes one for all its entities (clause 5.5.11.0). */
+  now?: string;
 }
 
 /**
@@ -23,7 +25,7 @@ export class EntityService {
   constructor(private readonly store: EntityStore) {}
 
   async create(scope: RequestScope, body: unknown): Promise<string> {
-    const now = nowIso();
+    const now = scope.now ?? nowIso();
     const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', nulls: 'none', requireId: true });
     const entity = apply.newEntity(parsed, now);
     await this.store.mutate(scope.tenant, entity.id, (current): Mutation<void> => {
@@ -31,6 +33,23 @@ export class EntityService {
       return { change: { kind: 'put', entity }, result: undefined };
     });
     return entity.id;
+  }
+
+  /**
+   * Create or update one entity (clause 5.6.8): created when absent, otherwise replaced whole (mode 'replace',
+   * clause 5.6.18) or updated attribute by attribute (mode 'update', clause 5.6.2). The body is a whole entity
+   * (clause 5.2.4) in both modes. One atomic store mutation, so the tenant is created by it as by create.
+   */
+  async upsert(scope: RequestScope, body: unknown, mode: 'replace' | 'update'): Promise<UpsertOutcome> {
+    const now = scope.now ?? nowIso();
+    const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', nulls: 'none', requireId: true });
+    const fresh = apply.newEntity(parsed, now);
+    return this.store.mutate(scope.tenant, fresh.id, (current): Mutation<UpsertOutcome> => {
+      if (!current) return { change: { kind: 'put', entity: fresh }, result: { id: fresh.id, created: true } };
+      if (mode === 'replace') return { change: { kind: 'put', entity: apply.replacedEntity(current, parsed, now) }, result: { id: fresh.id, created: false } };
+      const { change, result } = putWith(apply.updateAttributes(current, parsed, now));
+      return { change, result: { id: fresh.id, created: false, result } };
+    });
   }
 
   async retrieve(scope: RequestScope, id: string, types?: TypeSelector): Promise<Entity> {
@@ -46,7 +65,7 @@ export class EntityService {
   }
 
   async replace(scope: RequestScope, id: string, body: unknown, types?: TypeSelector): Promise<void> {
-    const now = nowIso();
+    const now = scope.now ?? nowIso();
     const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', nulls: 'none', requireId: false });
     if (parsed.id !== undefined && parsed.id !== id) {
       throw badRequest(`The body's id ${parsed.id} differs from the entity id ${id} in the URL`);
@@ -55,26 +74,26 @@ export class EntityService {
   }
 
   async merge(scope: RequestScope, id: string, body: unknown, opts: apply.MergeOptions & { simplified: boolean }, types?: TypeSelector) {
-    const now = nowIso();
+    const now = scope.now ?? nowIso();
     const parsed = this.fragment(scope, id, body, now, 'member', opts.simplified);
     return this.change(scope, id, types, (current) => putWith(apply.mergeEntity(current, parsed, now, opts)));
   }
 
   async appendAttributes(scope: RequestScope, id: string, body: unknown, noOverwrite: boolean, types?: TypeSelector) {
-    const now = nowIso();
+    const now = scope.now ?? nowIso();
     const parsed = this.fragment(scope, id, body, now, 'none', false);
     return this.change(scope, id, types, (current) => putWith(apply.appendAttributes(current, parsed, now, noOverwrite)));
   }
 
   async updateAttributes(scope: RequestScope, id: string, body: unknown, types?: TypeSelector) {
-    const now = nowIso();
+    const now = scope.now ?? nowIso();
     const parsed = this.fragment(scope, id, body, now, 'attribute', false);
     return this.change(scope, id, types, (current) => putWith(apply.updateAttributes(current, parsed, now)));
   }
 
   async partialAttributeUpdate(scope: RequestScope, id: string, attrName: string, body: unknown, types?: TypeSelector) {
     const name = this.attributeName(scope, attrName, 'partially updated');
-    const now = nowIso();
+    const now = scope.now ?? nowIso();
     await this.change(scope, id, types, (current) => {
       // The fragment may leave out the value member (e.g. only unitCode): parse it over the current instance.
       const target = current.attrs[name]?.find((a) => a.datasetId === datasetIdOf(body));
@@ -93,7 +112,7 @@ export class EntityService {
 
   async replaceAttribute(scope: RequestScope, id: string, attrName: string, body: unknown, types?: TypeSelector) {
     const name = this.attributeName(scope, attrName, 'replaced');
-    const now = nowIso();
+    const now = scope.now ?? nowIso();
     const input = this.singleInstance(scope, attrName, body, now, 'none');
     if (input.kind !== 'value') throw badRequest(`The body must be an instance of attribute "${attrName}"`);
     const attr = input.attr;
@@ -103,7 +122,7 @@ export class EntityService {
   async deleteAttribute(scope: RequestScope, id: string, attrName: string, opts: apply.DeleteAttributeOptions, types?: TypeSelector) {
     if (!isValidName(attrName)) throw badRequest(`Attribute name ${JSON.stringify(attrName)} is not valid (clause 4.6.2)`);
     if (opts.datasetId !== undefined && !isUri(opts.datasetId)) throw badRequest(`datasetId ${JSON.stringify(opts.datasetId)} is not a URI`);
-    const now = nowIso();
+    const now = scope.now ?? nowIso();
     await this.change(scope, id, types, (current) => {
       if (attrName === 'scope') {
         if (!current.scope) throw notFound(`Entity ${id} has no scope`);
@@ -112,6 +131,85 @@ export class EntityService {
       }
       return put(apply.deleteAttribute(current, scope.ctx.expand(attrName), attrName, opts, now));
     });
+  }
+
+  /**
+   * A batch entity operation (clauses 5.6.7-5.6.10, 5.6.20, 5.5.11). Every element is processed on its own, as
+   * if it had arrived in a request of its own: its own atomic store mutation, its error in `errors` without
+   * stopping the others. Elements naming the same entity run one after the other in array order; different
+   * entities run concurrently (the embedded store then commits them together). All share one timestamp.
+   *
+   * For create, upsert, update and merge an element is an entity with the @context the HTTP layer resolved
+   * for it (or the error that resolution gave); for delete it is an entity id.
+   */
+  async batch(tenant: string, items: BatchItem[], op: BatchOperation, onUnexpected?: (err: unknown) => void): Promise<BatchOutcome> {
+    // Only create and upsert write into a tenant that does not exist yet (its first write creates it).
+    if (op.kind !== 'create' && op.kind !== 'upsert') await this.requireTenant(tenant);
+    const now = nowIso();
+    const outcomes: Array<{ id: string; created?: boolean; error?: ProblemDetails }> = new Array(items.length);
+    const chains = new Map<string, Promise<void>>();
+    const loose: Promise<void>[] = [];
+    items.forEach((item, index) => {
+      const rawId = op.kind === 'delete' ? item.body : idOf(item.body);
+      const id = typeof rawId === 'string' ? rawId : '';
+      const step = async (): Promise<void> => {
+        try {
+          if ('error' in item) throw item.error;
+          if (id === '') throw badRequest(`The entity at index ${index} of the batch has no "id" string; an entity needs an id that is a URI (clause 4.5.1)`);
+          const created = await this.batchElement({ tenant, ctx: item.ctx, now }, id, item.body, op);
+          outcomes[index] = { id, created };
+        } catch (err) {
+          if (!(err instanceof NgsiError)) onUnexpected?.(err);
+          const error = err instanceof NgsiError ? err : new NgsiError('InternalError', `The broker failed to process entity ${id || `at index ${index}`}; the failure has been logged`);
+          outcomes[index] = { id, error: error.toProblem() };
+        }
+      };
+      if (id === '' || 'error' in item) {
+        loose.push(step());
+        return;
+      }
+      const previous = chains.get(id);
+      chains.set(id, previous ? previous.then(step) : step());
+    });
+    await Promise.all([...loose, ...chains.values()]);
+
+    const success = new Set<string>();
+    const created = new Set<string>();
+    const errors: BatchEntityError[] = [];
+    for (const o of outcomes) {
+      if (o.error) errors.push({ entityId: o.id, error: o.error });
+      else {
+        success.add(o.id);
+        if (o.created) created.add(o.id);
+      }
+    }
+    return { success: [...success], errors, created: [...created] };
+  }
+
+  /** One element of a batch; true when it created the entity. */
+  private async batchElement(scope: RequestScope, id: string, body: unknown, op: BatchOperation): Promise<boolean> {
+    switch (op.kind) {
+      case 'create':
+        await this.create(scope, body);
+        return true;
+      case 'upsert': {
+        const outcome = await this.upsert(scope, body, op.mode);
+        // Update Attributes may leave parts undone (e.g. a scope the entity lacks, clause 5.6.2).
+        if (outcome.result) throwIfNotUpdated(id, outcome.result, 'BadRequestData');
+        return outcome.created;
+      }
+      case 'update':
+        // Batch Entity Update runs Append Attributes (clause 5.6.9.4); attributes kept by noOverwrite make the
+        // entity an error (TP/NGSI-LD/CI/Prov/BE/005_02), the others are written.
+        throwIfNotUpdated(id, await this.appendAttributes(scope, id, body, op.noOverwrite), 'AlreadyExists');
+        return false;
+      case 'merge':
+        await this.merge(scope, id, body, { simplified: false });
+        return false;
+      case 'delete':
+        await this.delete(scope, id);
+        return false;
+    }
   }
 
   private fragment(scope: RequestScope, id: string, body: unknown, now: string, nulls: 'none' | 'attribute' | 'member', simplified: boolean): ParsedEntity {
@@ -175,6 +273,49 @@ function describe(id: string, types?: TypeSelector): string {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** What Batch Entity Creation or Update (Upsert) did with one entity. */
+export interface UpsertOutcome {
+  id: string;
+  created: boolean;
+  /** Mode 'update' on an existing entity: the outcome of Update Attributes (clause 5.6.2). */
+  result?: apply.UpdateResult;
+}
+
+/** One element of a batch request: with the @context it is to be read with, or the error that prevents it. */
+export type BatchItem = { body: unknown; ctx: LdContext } | { body: unknown; error: NgsiError };
+
+export type BatchOperation =
+  | { kind: 'create' }
+  | { kind: 'upsert'; mode: 'replace' | 'update' }
+  | { kind: 'update'; noOverwrite: boolean }
+  | { kind: 'merge' }
+  | { kind: 'delete' };
+
+/** BatchEntityError (clause 5.2.17). */
+export interface BatchEntityError {
+  entityId: string;
+  error: ProblemDetails;
+}
+
+/** BatchOperationResult (clause 5.2.16), plus the ids the operation created (the 201 body of upsert). */
+export interface BatchOutcome {
+  success: string[];
+  errors: BatchEntityError[];
+  created: string[];
+}
+
+function idOf(body: unknown): unknown {
+  return isObject(body) ? (body.id ?? body['@id']) : undefined;
+}
+
+/** An entity whose UpdateResult lists attributes left undone is an error of the batch, naming what was and was not done. */
+function throwIfNotUpdated(id: string, result: apply.UpdateResult, kind: 'AlreadyExists' | 'BadRequestData'): void {
+  if (result.notUpdated.length === 0) return;
+  const names = result.notUpdated.map((n) => `${n.attributeName} (${n.reason})`).join('; ');
+  const done = result.updated.length > 0 ? `; these were updated: ${result.updated.join(', ')}` : '; nothing was changed';
+  throw new NgsiError(kind, `Entity ${id}: not updated: ${names}${done}`, { updated: result.updated, notUpdated: result.notUpdated });
+}
 
 function datasetIdOf(body: unknown): string | undefined {
   return isObject(body) && typeof body.datasetId === 'string' ? body.datasetId : undefined;

@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { NgsiError } from '../common/errors.js';
+import type { DiscoveryService } from '../entities/discovery-service.js';
+import type { QueryService } from '../entities/query-service.js';
 import type { EntityService } from '../entities/service.js';
 import type { ContextResolver } from '../jsonld/resolver.js';
 import type { Logger } from '../logger.js';
@@ -7,14 +9,21 @@ import { NotAcceptable, PayloadTooLarge } from './negotiation.js';
 import { errorResponse, methodNotAllowed, problemResponse } from './problem.js';
 import { tenantOf, type BrokerEnv } from './request.js';
 import { RouteTable } from './route-table.js';
+import { registerDiscoveryRoutes } from './routes/discovery.js';
+import { registerEntityOperationRoutes } from './routes/entity-operations.js';
+import { registerEntityQueryRoutes } from './routes/entity-query.js';
 import { registerEntityRoutes } from './routes/entities.js';
 import { registerSystemRoutes, type SystemInfo } from './routes/system.js';
 
 export interface AppDeps {
   entities: EntityService;
+  queries: QueryService;
+  discovery: DiscoveryService;
   resolver: ContextResolver;
   logger: Logger;
   maxBodyBytes: number;
+  /** Most elements in one batch request (default 10000, the --max-batch-entities default). */
+  maxBatchEntities?: number;
   system: SystemInfo;
 }
 
@@ -61,6 +70,9 @@ export function createApp(deps: AppDeps): Hono<BrokerEnv> {
 
   const routes = new RouteTable(app);
   registerEntityRoutes(routes, { service: deps.entities, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
+  registerEntityOperationRoutes(routes, { service: deps.entities, resolver: deps.resolver, logger, maxBodyBytes: deps.maxBodyBytes, maxBatchEntities: deps.maxBatchEntities ?? 10_000 });
+  registerEntityQueryRoutes(routes, { queries: deps.queries, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
+  registerDiscoveryRoutes(routes, { discovery: deps.discovery, resolver: deps.resolver });
   registerSystemRoutes(routes, deps.system);
   routes.finish((c, allow) => methodNotAllowed(c.req.method, new URL(c.req.url).pathname, allow, {}));
   return app;

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiscoveryService } from '../../src/entities/discovery-service.js';
+import { QueryService } from '../../src/entities/query-service.js';
 import { EntityService } from '../../src/entities/service.js';
 import { createApp } from '../../src/http/app.js';
 import { ContextResolver } from '../../src/jsonld/resolver.js';
@@ -27,6 +29,8 @@ beforeAll(async () => {
   logger.error = ((obj: unknown) => internalErrors.push(obj)) as typeof logger.error;
   app = createApp({
     entities: new EntityService(store),
+    queries: new QueryService(store, { defaultLimit: 20, maxLimit: 1000 }),
+    discovery: new DiscoveryService(store),
     // Remote contexts must fail fast here: nothing listens on port 1.
     resolver: new ContextResolver({ timeoutMs: 200, cacheTtlSec: 60 }),
     logger,
