@@ -35,6 +35,11 @@ export class QueryService {
 
   readonly bodyToParams = queryBodyToParams;
 
+  /** An entity of the tenant, for following relationships (Linked Entity retrieval, 4.5.23). */
+  find(tenant: string, id: string): Promise<Entity | undefined> {
+    return this.store.get(tenant, id);
+  }
+
   async query(scope: RequestScope, params: Params, selectors?: unknown[], projectedAttrs?: string[]): Promise<QueryResult> {
     const { ctx } = scope;
     const selection = parseSelection(params, ctx, { requireNarrowing: selectors === undefined });

@@ -60,6 +60,11 @@ export class EntityService {
     return entity;
   }
 
+  /** The entity if the tenant holds it; for following relationships, where a missing target is no error. */
+  async find(tenant: string, id: string): Promise<Entity | undefined> {
+    return isUri(id) ? this.store.get(tenant, id) : undefined;
+  }
+
   async delete(scope: RequestScope, id: string, types?: TypeSelector): Promise<void> {
     await this.change(scope, id, types, () => ({ change: { kind: 'delete' }, result: undefined }));
   }

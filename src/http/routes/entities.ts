@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
 import { badRequest, notFound } from '../../common/errors.js';
 import { renderFeature } from '../../entities/geojson.js';
-import { renderEntity } from '../../entities/render.js';
+import { flatLinked, inlineLinked, parseJoin } from '../../entities/linked.js';
+import { renderEntities, renderEntity } from '../../entities/render.js';
 import type { EntityService, RequestScope } from '../../entities/service.js';
 import type { ContextResolver } from '../../jsonld/resolver.js';
 import type { LdContext } from '../../jsonld/types.js';
@@ -50,10 +51,13 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
     const stored = await service.retrieve(scope, entityId(c));
     const url = c.req.url;
     const variant = `${media}\n${linkUrl}\n${c.req.header('prefer') ?? ''}\n${url.slice(url.indexOf('?') + 1 || url.length)}`;
-    const hit = rendered.get(stored, variant, ctx);
+    const params = c.req.query();
+    // Joined answers depend on other entities too, so they are never served from the cache.
+    const join = parseJoin(params);
+    const hit = join ? undefined : rendered.get(stored, variant, ctx);
     if (hit) return sendPrepared(c, hit);
 
-    const out = readOutputParams(c.req.query(), ctx, media);
+    const out = readOutputParams(params, ctx, media);
     const selector = types(c, ctx);
     if (selector && !matchesTypes(selector, stored.type)) throw notFound(`No entity ${stored.id} of the requested type`);
     if (out.attrs && !out.attrs.some((a) => stored.attrs[a])) {
@@ -63,6 +67,15 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
     const geo = media === 'application/geo+json';
     const payload = geo ? (renderFeature(entity, ctx, out.render) as unknown as Record<string, unknown>) : renderEntity(entity, ctx, out.render);
     if (out.pick || out.omit) project(payload, geo, ctx, out.pick, out.omit);
+    if (join && !geo) {
+      const fetch = (id: string) => service.find(scope.tenant, id);
+      if (join.mode === 'inline') await inlineLinked(payload, entity, ctx, out.render, join, fetch);
+      else {
+        const linked = await flatLinked([entity], join, fetch);
+        return sendPrepared(c, prepareBody(c, [payload, ...renderEntities(linked, ctx, { ...out.render, attrs: undefined })], media, linkUrl, ctx));
+      }
+      return sendPrepared(c, prepareBody(c, payload, media, linkUrl, ctx));
+    }
     const prepared = prepareBody(c, payload, media, linkUrl, ctx);
     rendered.set(stored, variant, ctx, prepared);
     return sendPrepared(c, prepared);

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { renderFeatureCollection } from '../../entities/geojson.js';
 import type { QueryService } from '../../entities/query-service.js';
+import { flatLinked, inlineLinked, parseJoin } from '../../entities/linked.js';
 import { renderEntities } from '../../entities/render.js';
 import type { Params } from '../../entities/query-params.js';
 import { CORE_CONTEXT_URL } from '../../jsonld/core-context.js';
@@ -66,6 +67,12 @@ async function answer(
   } else {
     const rendered = renderEntities(entities, ctx, out.render);
     if (out.pick || out.omit) for (const e of rendered) project(e, false, ctx, out.pick, out.omit);
+    const join = parseJoin(params);
+    if (join) {
+      const fetch = (id: string) => queries.find(c.get('tenant'), id);
+      if (join.mode === 'inline') for (let i = 0; i < entities.length; i++) await inlineLinked(rendered[i]!, entities[i]!, ctx, out.render, join, fetch);
+      else rendered.push(...renderEntities(await flatLinked(entities, join, fetch), ctx, { ...out.render, attrs: undefined }));
+    }
     payload = rendered;
   }
 
