@@ -28,10 +28,11 @@ export interface Paging {
   before?: string;
 }
 
-export function list(params: Params, name: string): string[] | undefined {
+/** A comma-separated parameter; `pipe` also splits on "|", which projection lists allow (clause 4.21). */
+export function list(params: Params, name: string, pipe = false): string[] | undefined {
   const v = params[name];
   if (v === undefined) return undefined;
-  const items = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = v.split(pipe ? /[,|]/ : ',').map((s) => s.trim()).filter((s) => s !== '');
   if (items.length === 0) throw badRequest(`Parameter ${name} is empty`);
   return items;
 }
@@ -100,19 +101,27 @@ export function parsePaging(params: Params, limits: PagingLimits): Paging {
   return paging;
 }
 
-/** orderBy (clause 4.23): id, type, scope or attribute names, each optionally ;asc or ;desc. */
+/**
+ * orderBy (clause 4.23): id, type, scope or attribute names, each optionally ;asc, ;desc, ;dist-asc or ;dist-desc,
+ * the distance orders measured from orderFrom (coordinates) of orderGeometry (default Point). Ordering applies to
+ * local queries only (5.7.2.4).
+ */
 export function parseOrderBy(params: Params, ctx: LdContext): OrderKey[] | undefined {
   const keys = list(params, 'orderBy');
   if (!keys) return undefined;
+  if (params.local !== 'true') throw badRequest('orderBy needs local=true: ordering is never applied to distributed queries (clause 5.7.2.4)');
   return keys.map((key) => {
     const [member, direction = 'asc', ...rest] = key.split(';');
-    if (rest.length > 0 || !member) throw badRequest(`orderBy item ${JSON.stringify(key)} is not "name" or "name;asc|desc"`);
-    if (direction === 'dist-asc' || direction === 'dist-desc') {
-      throw new NgsiError('OperationNotSupported', 'Ordering by distance (dist-asc, dist-desc) is not supported yet');
-    }
-    if (direction !== 'asc' && direction !== 'desc') throw badRequest(`orderBy direction ${JSON.stringify(direction)} must be asc or desc`);
+    if (rest.length > 0 || !member) throw badRequest(`orderBy item ${JSON.stringify(key)} is not "name" or "name;asc|desc|dist-asc|dist-desc"`);
     const name = member === 'id' || member === 'type' || member === 'scope' ? member : ctx.expand(member);
-    return { member: name, direction };
+    if (direction === 'asc' || direction === 'desc') return { member: name, direction };
+    if (direction !== 'dist-asc' && direction !== 'dist-desc') {
+      throw badRequest(`orderBy direction ${JSON.stringify(direction)} must be asc, desc, dist-asc or dist-desc (clause 4.23.3)`);
+    }
+    if (params.orderFrom === undefined) throw badRequest(`orderBy ${key} orders by distance: give the reference coordinates in orderFrom (clause 4.23.3)`);
+    // The reference geometry follows the geo-query rules (clause 4.10): reuse their parser with a neutral georel.
+    const from = parseGeoQuery({ georel: 'intersects', geometry: params.orderGeometry ?? 'Point', coordinates: params.orderFrom }, (t) => ctx.expand(t))!;
+    return { member: name, direction, from: from.geometry };
   });
 }
 
@@ -184,12 +193,15 @@ export function parseSelectors(selectors: unknown[], ctx: LdContext): EntitySele
     const s = raw as Record<string, unknown>;
     const out: EntitySelector = {};
     if (s.id !== undefined) {
-      if (!isUri(s.id)) throw badRequest(`entities[${i}].id must be a URI`);
-      out.ids = [s.id];
+      const ids = Array.isArray(s.id) ? s.id : [s.id];
+      if (ids.length === 0 || !ids.every(isUri)) throw badRequest(`entities[${i}].id must be a URI or a non-empty array of URIs`);
+      out.ids = ids as string[];
     }
+    // "id takes precedence over idPattern" (5.2.33): a pattern beside ids is checked but not applied.
     if (s.idPattern !== undefined) {
       if (typeof s.idPattern !== 'string') throw badRequest(`entities[${i}].idPattern must be a string`);
-      out.idPattern = checkIdPattern(s.idPattern);
+      const pattern = checkIdPattern(s.idPattern);
+      if (!out.ids) out.idPattern = pattern;
     }
     if (s.type !== undefined) {
       if (typeof s.type !== 'string') throw badRequest(`entities[${i}].type must be a string`);

@@ -42,8 +42,11 @@ export class QueryService {
 
   async query(scope: RequestScope, params: Params, selectors?: unknown[], projectedAttrs?: string[]): Promise<QueryResult> {
     const { ctx } = scope;
-    const selection = parseSelection(params, ctx, { requireNarrowing: selectors === undefined });
-    if (selectors) selection.entities = parseSelectors(selectors, ctx);
+    // A POST query's entity selectors narrow it when one of them names a type, "*" included (5.7.2.4 a).
+    const selected = selectors && parseSelectors(selectors, ctx);
+    const typed = selectors?.some((s) => typeof (s as { type?: unknown })?.type === 'string');
+    const selection = parseSelection(params, ctx, { requireNarrowing: !typed });
+    if (selected) selection.entities = selected;
     if (projectedAttrs) selection.attrs = projectedAttrs;
     const paging = parsePaging(params, this.limits);
     const orderBy = parseOrderBy(params, ctx);

@@ -21,8 +21,8 @@ const FORMATS = ['normalized', 'concise', 'simplified', 'keyValues'];
 
 export function readOutputParams(params: Params, ctx: LdContext, media: MediaType): OutputParams {
   const { format, options } = representation(params, FORMATS, ['sysAttrs']);
-  const pick = list(params, 'pick');
-  const omit = list(params, 'omit');
+  const pick = list(params, 'pick', true);
+  const omit = list(params, 'omit', true);
   if (pick && omit) throw invalidRequest('pick and omit cannot be used together (clause 4.21)');
   const datasetIds = list(params, 'datasetId');
   for (const ds of datasetIds ?? []) if (ds !== '@none' && !isUri(ds)) throw badRequest(`datasetId ${ds} is not a URI`);

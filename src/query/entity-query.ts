@@ -1,7 +1,7 @@
 import { RE2JS } from 're2js';
 import type { Entity } from '../model/entity.js';
-import type { GeoQuery } from './geo-query.js';
-import { matchesGeoQuery } from './geo-match.js';
+import type { GeoQuery, QueryGeometry } from './geo-query.js';
+import { geoPropertyValues, geometryDistance, matchesGeoQuery } from './geo-match.js';
 import type { QExpression } from './q-ast.js';
 import { matchesQ } from './q-eval.js';
 import { matchesScopeQ, type parseScopeQ } from './scope-q.js';
@@ -34,11 +34,13 @@ export interface EntitySelection {
   scopeQ?: ScopeQExpression;
 }
 
-/** Clause 4.23 entity ordering: by id, type, scope or an attribute's value; distance orders need a location. */
+/** Clause 4.23 entity ordering: by id, type, scope or an attribute's value, or by distance from a geometry. */
 export interface OrderKey {
   /** 'id' | 'type' | 'scope', or an expanded attribute name. */
   member: string;
-  direction: 'asc' | 'desc';
+  direction: 'asc' | 'desc' | 'dist-asc' | 'dist-desc';
+  /** For distance orders: the reference geometry (orderFrom / orderGeometry). */
+  from?: QueryGeometry;
 }
 
 export interface EntityQuery {
@@ -97,10 +99,30 @@ function matchesFilters(sel: EntitySelection, entity: Entity, resolveLinked?: (i
 /** Compares two entities by the order keys, then by id so that the order is total and stable. */
 export function compareEntities(a: Entity, b: Entity, keys: readonly OrderKey[]): number {
   for (const key of keys) {
-    const c = compareValues(sortValue(a, key.member), sortValue(b, key.member));
-    if (c !== 0) return key.direction === 'desc' ? -c : c;
+    let c: number;
+    if (key.from) {
+      // Clause 4.23.2: entities with the GeoProperty first, by haversine distance; the rest by value.
+      const da = distanceFrom(a, key.member, key.from);
+      const db = distanceFrom(b, key.member, key.from);
+      if (da !== undefined && db !== undefined) c = key.direction === 'dist-desc' ? db - da : da - db;
+      else if (da !== undefined || db !== undefined) return da !== undefined ? -1 : 1;
+      else c = compareValues(sortValue(a, key.member), sortValue(b, key.member));
+    } else {
+      c = compareValues(sortValue(a, key.member), sortValue(b, key.member));
+      if (key.direction === 'desc') c = -c;
+    }
+    if (c !== 0) return c;
   }
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function distanceFrom(e: Entity, attr: string, from: QueryGeometry): number | undefined {
+  let best: number | undefined;
+  for (const g of geoPropertyValues(e, attr)) {
+    const d = geometryDistance(from, g);
+    if (best === undefined || d < best) best = d;
+  }
+  return best;
 }
 
 function sortValue(e: Entity, member: string): unknown {
@@ -113,13 +135,14 @@ function sortValue(e: Entity, member: string): unknown {
   return a.value ?? a.object ?? a.vocab ?? a.valueList ?? a.objectList ?? a.json ?? a.languageMap;
 }
 
-// Missing values sort last; numbers before strings before anything else, as in most document stores.
+// Clause 4.23.2: numbers, strings, objects, arrays, booleans, then null, then a missing attribute.
 function rank(v: unknown): number {
-  if (v === undefined || v === null) return 4;
+  if (v === undefined) return 6;
+  if (v === null) return 5;
   if (typeof v === 'number') return 0;
   if (typeof v === 'string') return 1;
-  if (typeof v === 'boolean') return 2;
-  return 3;
+  if (typeof v === 'boolean') return 4;
+  return Array.isArray(v) ? 3 : 2;
 }
 
 function compareValues(a: unknown, b: unknown): number {
@@ -127,8 +150,8 @@ function compareValues(a: unknown, b: unknown): number {
   const rb = rank(b);
   if (ra !== rb) return ra - rb;
   if (ra === 0) return (a as number) - (b as number);
-  if (ra === 1 || ra === 2) return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
-  if (ra === 3) {
+  if (ra === 1 || ra === 4) return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+  if (ra === 2 || ra === 3) {
     const sa = JSON.stringify(a);
     const sb = JSON.stringify(b);
     return sa < sb ? -1 : sa > sb ? 1 : 0;
