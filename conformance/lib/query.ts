@@ -138,14 +138,14 @@ export interface Page {
 }
 
 /**
- * Follows rel="next" from `firstPath` until a page has none (at most `maxPages`). `between(pageIndex)` runs after
- * each page is fetched and before the next one is requested.
+ * Follows rel="next" from `firstPath` until a page has none (at most `maxPages`). `between(pagesSoFar)` runs after
+ * each page that has a next link, before the next page is requested.
  */
 export async function walkPages(
   firstPath: string,
   opts: ReqOptions = {},
   maxPages = 200,
-  between?: (pageIndex: number) => Promise<void>,
+  between?: (pagesSoFar: Page[]) => Promise<void>,
 ): Promise<Page[]> {
   const pages: Page[] = [];
   let url: string | undefined = absolute(firstPath);
@@ -156,7 +156,7 @@ export async function walkPages(
     expect(Array.isArray(res.body), `page ${pages.length + 1} is an array`).toBe(true);
     const links = pageLinks(res, url);
     pages.push({ url, res, ids: (res.body as any[]).map((e) => e.id), next: links.next, prev: links.prev });
-    if (between && links.next) await between(pages.length - 1);
+    if (between && links.next) await between(pages);
     url = links.next?.url;
   }
   return pages;
