@@ -1,6 +1,18 @@
 import type { Entity } from '../model/entity.js';
 import type { EntityPage, EntityQuery } from '../query/entity-query.js';
 
+/** A committed change of one entity, as the change log keeps it (before/after absent for create/delete). */
+export interface EntityChange {
+  /** Position in commit order; increases with every logged change. */
+  seq: number;
+  tenant: string;
+  id: string;
+  before?: Entity;
+  after?: Entity;
+  /** When it was committed. */
+  at: string;
+}
+
 /**
  * What a mutation decides, given the entity as it is now.
  * `put` writes the entity (creating it when absent), `delete` removes it, `none` leaves it untouched.
@@ -46,6 +58,19 @@ export interface EntityStore {
 
   /** Expanded attribute names that at least one entity of the tenant has (GET /attributes, 5.7.8). */
   attributeNames(tenant: string): Promise<string[]>;
+
+  /**
+   * The change log, for subscriptions: while logging is on, every committed change is recorded in the same
+   * atomic write as the change itself, so a crash can never separate a change from its notification. Changes
+   * stay until acknowledged; after a restart the unacknowledged ones are read again (at-least-once).
+   */
+  setChangeLogging(on: boolean): void;
+  /** Logged changes with seq > afterSeq, in commit order, at most `limit`. */
+  readChanges(afterSeq: number, limit: number): Promise<EntityChange[]>;
+  /** Drops logged changes up to and including `upToSeq`: their notifications are safely queued. */
+  ackChanges(upToSeq: number): Promise<void>;
+  /** Calls `listener` after commits that logged changes; returns the unsubscribe function. */
+  onChanges(listener: () => void): () => void;
 
   close(): Promise<void>;
 }

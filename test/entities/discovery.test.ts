@@ -285,18 +285,19 @@ describe('reading entities in slices', () => {
   /** Records every query the service makes, so the test can see how it pages. */
   function spying(inner: EntityStore): { store: EntityStore; queries: EntityQuery[] } {
     const queries: EntityQuery[] = [];
-    const wrapped: EntityStore = {
-      hasTenant: (t) => inner.hasTenant(t),
-      get: (t, id) => inner.get(t, id),
-      mutate: (t, id, decide) => inner.mutate(t, id, decide),
-      query: (t, q): Promise<EntityPage> => {
-        queries.push(q);
-        return inner.query(t, q);
+    // A proxy keeps the spy in step with the interface: only query is intercepted.
+    const wrapped = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === 'query') {
+          return (t: string, q: EntityQuery): Promise<EntityPage> => {
+            queries.push(q);
+            return target.query(t, q);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
       },
-      typeNames: (t) => inner.typeNames(t),
-      attributeNames: (t) => inner.attributeNames(t),
-      close: () => inner.close(),
-    };
+    });
     return { store: wrapped, queries };
   }
 

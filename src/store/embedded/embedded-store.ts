@@ -4,7 +4,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { NgsiError } from '../../common/errors.js';
 import { DEFAULT_TENANT, type Entity } from '../../model/entity.js';
 import type { EntityPage, EntityQuery } from '../../query/entity-query.js';
-import type { EntityStore, Mutation } from '../entity-store.js';
+import type { EntityChange, EntityStore, Mutation } from '../entity-store.js';
 import { runQuery } from './query-engine.js';
 import { signatureOf, TenantIndex, type Signature } from './tenant-index.js';
 
@@ -39,6 +39,9 @@ interface PendingChange {
   entity: Entity | undefined;
 }
 
+/** A change log entry as stored; its key is the seq. */
+type ChangeRecord = Omit<EntityChange, 'seq'>;
+
 /** Decoded entities kept for reads; enough for the working set of a city without holding every entity. */
 const CACHE_ENTRIES = 100_000;
 
@@ -51,7 +54,8 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     // the flush trails behind). Measured: same throughput here, since lmdb batches concurrent writes into one
     // transaction per fsync either way. noSync / noMetaSync / mapAsync stay at their safe defaults (off).
     overlappingSync: false,
-    maxDbs: 4,
+    // Room for the entity store's own databases and those of the subscription store and notification queue.
+    maxDbs: 16,
   });
   try {
     // JSON, not msgpack: msgpackr rewrites a "__proto__" key to "__proto_" and lone surrogates to U+FFFD,
@@ -59,10 +63,11 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     const entities = root.openDB<Entity, [string, string]>({ name: 'entities', encoding: 'json' });
     const tenants = root.openDB<{ since: string }, string>({ name: 'tenants', encoding: 'json' });
     const meta = root.openDB<number, string>({ name: 'meta', encoding: 'json' });
+    const changes = root.openDB<ChangeRecord, number>({ name: 'changes', encoding: 'json' });
     const format = meta.get('format');
     if (format === undefined) await meta.put('format', FORMAT);
     else if (format !== FORMAT) throw new Error(`${options.dataDir} holds store format ${format}, this broker reads ${FORMAT}`);
-    return new EmbeddedEntityStore(root, entities, tenants);
+    return new EmbeddedEntityStore(root, entities, tenants, changes);
   } catch (error) {
     await root.close();
     throw error;
@@ -92,13 +97,23 @@ export class EmbeddedEntityStore implements EntityStore {
   private rebuiltAtSeq = -1;
   /** `${tenant}\0${id}` -> committed entity; insertion order doubles as eviction order. */
   private readonly cache = new Map<string, Entity>();
+  private logChanges = false;
+  private changeSeq = 0;
+  private readonly changeListeners = new Set<() => void>();
+
+  /** The lmdb environment, for the other embedded stores (subscriptions, notification queue) to open theirs in. */
+  get environment(): RootDatabase {
+    return this.root;
+  }
 
   /** Use openEmbeddedStore(). */
   constructor(
     private readonly root: RootDatabase,
     private readonly entities: Database<Entity, [string, string]>,
     private readonly tenantsDb: Database<{ since: string }, string>,
+    private readonly changes: Database<ChangeRecord, number>,
   ) {
+    for (const key of this.changes.getKeys({ reverse: true, limit: 1 })) this.changeSeq = key;
     this.rebuildIndexes();
   }
 
@@ -149,6 +164,7 @@ export class EmbeddedEntityStore implements EntityStore {
     const key: [string, string] = [tenant, id];
     let outcome: { ok: true; result: R } | { ok: false; error: unknown } | undefined;
     let visibleUpTo = 0;
+    let logged = false;
     try {
       await this.entities.transaction(() => {
         const current = this.entities.get(key);
@@ -170,6 +186,13 @@ export class EmbeddedEntityStore implements EntityStore {
           return;
         }
         const { change } = mutation;
+        if (this.logChanges && (change.kind === 'put' || (change.kind === 'delete' && current))) {
+          const record: ChangeRecord = { tenant, id, at: new Date().toISOString() };
+          if (current) record.before = current;
+          if (change.kind === 'put') record.after = change.entity;
+          this.changes.put(++this.changeSeq, record);
+          logged = true;
+        }
         if (change.kind === 'put') {
           if (tenant !== DEFAULT_TENANT && !this.tenantsDb.doesExist(tenant)) {
             this.tenantsDb.put(tenant, { since: new Date().toISOString() });
@@ -196,9 +219,35 @@ export class EmbeddedEntityStore implements EntityStore {
       throw error;
     }
     this.publish(visibleUpTo);
+    if (logged) for (const listener of this.changeListeners) listener();
     if (!outcome) throw new Error('lmdb transaction callback did not run');
     if (!outcome.ok) throw outcome.error;
     return outcome.result;
+  }
+
+  setChangeLogging(on: boolean): void {
+    this.logChanges = on;
+  }
+
+  async readChanges(afterSeq: number, limit: number): Promise<EntityChange[]> {
+    this.assertOpen();
+    const out: EntityChange[] = [];
+    for (const { key, value } of this.changes.getRange({ start: afterSeq + 1, limit })) out.push({ seq: key, ...value });
+    return out;
+  }
+
+  async ackChanges(upToSeq: number): Promise<void> {
+    this.assertOpen();
+    const keys = [...this.changes.getKeys({ end: upToSeq + 1 })];
+    if (keys.length === 0) return;
+    await this.changes.transaction(() => {
+      for (const key of keys) this.changes.remove(key);
+    });
+  }
+
+  onChanges(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   async close(): Promise<void> {
