@@ -16,120 +16,31 @@
  *   BENCH_JSON         write the results as JSON to this file
  *   BENCH_STRICT       if 1, exit 1 when a ratio is below its target
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type autocannon from 'autocannon';
+import {
+  cleanup,
+  ensureBuilt,
+  envNumber,
+  formatTable,
+  freePort,
+  makeTempDir,
+  measure as run,
+  ROOT,
+  start,
+  startBroker,
+  waitHealthy,
+  type Stats,
+} from './lib.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const API = '/ngsi-ld/v1/entities';
-
-function envNumber(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
-  return n;
-}
 
 const DURATION = envNumber('BENCH_DURATION', 10, 1);
 const CONNECTIONS = Math.floor(envNumber('BENCH_CONNECTIONS', 10, 1));
 const ENTITIES = Math.floor(envNumber('BENCH_ENTITIES', 1000, 1));
 const WARMUP = envNumber('BENCH_WARMUP', 2, 0);
 const TARGETS = { GET: 0.9, PATCH: 0.8 } as const;
-
-// ---------------------------------------------------------------- child processes
-
-const children = new Set<ChildProcess>();
-let tmp: string | undefined;
-let stopping = false;
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function cleanup(): Promise<void> {
-  stopping = true;
-  await Promise.all([...children].map(stopChild));
-  children.clear();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-  tmp = undefined;
-}
-
-// Last resort if we exit some other way: never leave a server behind.
-process.on('exit', () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
-
-function start(name: string, args: string[]): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.add(child);
-  child.once('exit', (code, signal) => {
-    if (!stopping) console.error(`${name} exited (code ${code}, signal ${signal})`);
-    children.delete(child);
-  });
-  return child;
-}
-
-async function waitHealthy(name: string, child: ChildProcess, base: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited before it was ready`);
-    try {
-      const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${name} did not answer GET /health within ${timeoutMs} ms`);
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function ensureBuilt(): void {
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
-  console.error(existsSync(MAIN) ? 'src/ is newer than dist/: building' : 'dist/src/main.js is missing: building');
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const r = spawnSync(npm, ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (r.status !== 0 || !existsSync(MAIN)) throw new Error('npm run build failed');
-}
 
 // ---------------------------------------------------------------- data
 
@@ -232,70 +143,15 @@ function requests(kind: Kind): autocannon.Request[] {
   ];
 }
 
-interface Row {
+interface Row extends Stats {
   operation: string;
   target: 'broker' | 'bare';
   kind: Kind;
-  reqPerSec: number;
-  p50: number;
-  p99: number;
-  total: number;
-  non2xx: number;
-  errors: number;
-}
-
-/** Runs autocannon; also hands each 2xx response time (ms, sub-millisecond precision) to `onLatency`. */
-function cannon(options: autocannon.Options, onLatency?: (ms: number) => void): Promise<autocannon.Result> {
-  return new Promise((res, rej) => {
-    const instance = autocannon(options, (err: unknown, result: autocannon.Result) => (err ? rej(err) : res(result)));
-    if (onLatency) {
-      instance.on('response', (_client, status, _bytes, ms) => {
-        if (status >= 200 && status < 300) onLatency(ms);
-      });
-    }
-  });
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 async function measure(label: string, target: Row['target'], base: string, kind: Kind): Promise<Row> {
-  const options = (duration: number): autocannon.Options => ({
-    url: base,
-    connections: CONNECTIONS,
-    duration,
-    pipelining: 1,
-    requests: requests(kind),
-  });
-  if (WARMUP > 0) await cannon(options(WARMUP));
-  process.stderr.write(`measuring ${label} for ${DURATION} s ... `);
-  // autocannon's own histogram keeps whole milliseconds; keep the exact times for p50/p99.
-  let latencies = new Float64Array(1 << 16);
-  let count = 0;
-  const r = await cannon(options(DURATION), (ms) => {
-    if (count === latencies.length) {
-      const grown = new Float64Array(latencies.length * 2);
-      grown.set(latencies);
-      latencies = grown;
-    }
-    latencies[count++] = ms;
-  });
-  const sorted = latencies.subarray(0, count).sort();
-  const row: Row = {
-    operation: label,
-    target,
-    kind,
-    reqPerSec: r.requests.average,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    total: r['1xx'] + r['2xx'] + r['3xx'] + r['4xx'] + r['5xx'],
-    non2xx: r.non2xx,
-    errors: r.errors,
-  };
-  process.stderr.write(`${Math.round(row.reqPerSec)} req/s\n`);
-  return row;
+  const stats = await run(label, base, () => requests(kind), { duration: DURATION, connections: CONNECTIONS, warmup: WARMUP });
+  return { operation: label, target, kind, ...stats };
 }
 
 function table(rows: Row[]): string {
@@ -309,21 +165,16 @@ function table(rows: Row[]): string {
     String(r.non2xx),
     String(r.errors),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  return formatTable(head, body);
 }
 
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
   ensureBuilt();
-  tmp = mkdtempSync(join(tmpdir(), 'musubi-bench-'));
+  const tmp = makeTempDir('musubi-bench-');
 
-  const brokerPort = await freePort();
-  const broker = start('broker', [MAIN, '--port', String(brokerPort), '--host', '127.0.0.1', '--data-dir', join(tmp, 'data'), '--log-level', 'silent']);
-  const brokerUrl = `http://127.0.0.1:${brokerPort}`;
-  await waitHealthy('broker', broker, brokerUrl);
+  const { url: brokerUrl } = await startBroker(join(tmp, 'data'));
 
   console.error(`creating ${ENTITIES} entities ...`);
   const t0 = performance.now();

@@ -17,6 +17,15 @@ async function main(): Promise<void> {
     process.stdout.write(`${helpText()}\n`);
     return;
   }
+  // Crash-only on the unexpected: an error nothing handled (e.g. the storage engine failing a commit from its
+  // own writer) leaves state this process cannot vouch for. Exiting lets a supervisor restart it, and every
+  // acknowledged write is on disk; hanging on would leave clients waiting on a broken process.
+  const fatal = (kind: string) => (err: unknown) => {
+    process.stderr.write(`musubi: ${kind}, exiting: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(70);
+  };
+  process.on('uncaughtException', fatal('uncaught exception'));
+  process.on('unhandledRejection', fatal('unhandled promise rejection'));
   const broker = await startBroker(parsed.config);
   const stop = () => {
     broker.close().then(

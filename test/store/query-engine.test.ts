@@ -79,6 +79,11 @@ describe('embedded query engine (clause 5.7.2.4)', () => {
     expect(ids(runQuery(f.index, f.read, q(sel, { limit: 3, before: 'urn:ngsi-ld:E:000010' })).entities)).toEqual([4, 6, 8]);
     // A cursor that names no entity still splits the id order where it would be.
     expect(ids(runQuery(f.index, f.read, q(sel, { limit: 2, after: 'urn:ngsi-ld:E:000005' })).entities)).toEqual([6, 8]);
+    // NGSILD-Results-Count counts every match, wherever the page starts (6.3.13).
+    expect(runQuery(f.index, f.read, q(sel, { limit: 2, after: 'urn:ngsi-ld:E:000005', count: true })).count).toBe(15);
+    const filtered = { ...sel, q: parseQ('speed>3', ctx) };
+    expect(runQuery(f.index, f.read, q(filtered, { limit: 2, after: 'urn:ngsi-ld:E:000010', count: true })).count).toBe(13);
+    expect(runQuery(f.index, f.read, q(filtered, { limit: 2, before: 'urn:ngsi-ld:E:000010', count: true })).count).toBe(13);
   });
 
   it('orders by attribute values (clause 4.23), then by id', () => {
