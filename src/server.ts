@@ -8,7 +8,12 @@ import { EntityService } from './entities/service.js';
 import { createApp } from './http/app.js';
 import { ContextResolver } from './jsonld/resolver.js';
 import { createLogger } from './logger.js';
-import { openStore } from './store/index.js';
+import { DeliveryEngine } from './notifications/delivery-engine.js';
+import { HttpSender } from './notifications/http-sender.js';
+import { MqttSender } from './notifications/mqtt-sender.js';
+import { openStores } from './store/index.js';
+import { SubscriptionEngine } from './subscriptions/engine.js';
+import { SubscriptionService } from './subscriptions/service.js';
 
 export interface RunningBroker {
   /** Base URL, e.g. http://127.0.0.1:40123 (no trailing slash). */
@@ -34,17 +39,47 @@ const VERSION = packageVersion();
 /** Wires configuration, store, @context resolver and HTTP app, and listens. */
 export async function startBroker(config: Config): Promise<RunningBroker> {
   const logger = createLogger(config.logLevel);
-  const store = await openStore(config);
+  const stores = await openStores(config);
+  const store = stores.entities;
   const resolver = new ContextResolver({ timeoutMs: config.contextTimeoutMs, cacheTtlSec: config.contextCacheTtlSec });
+  const limits = { defaultLimit: config.defaultLimit, maxLimit: Math.max(config.maxLimit, config.defaultLimit) };
+  const subscriptions = await SubscriptionService.open(stores.subscriptions, {
+    resolver,
+    limits,
+    onError: (err, what) => logger.error({ err }, what),
+  });
+  const httpSender = new HttpSender();
+  const mqttSender = new MqttSender();
+  const senders = { http: httpSender, https: httpSender, mqtt: mqttSender, mqtts: mqttSender };
+  const delivery = new DeliveryEngine(stores.notifications, senders, {
+    maxAttempts: config.notificationMaxAttempts,
+    baseBackoffMs: config.notificationBackoffMs,
+    maxBackoffMs: Math.max(config.notificationMaxBackoffMs, config.notificationBackoffMs),
+    perEndpointConcurrency: config.notificationConcurrency,
+    breakerThreshold: config.notificationBreakerThreshold,
+    breakerOpenMs: config.notificationBreakerOpenMs,
+    defaultTimeoutMs: config.notificationTimeoutMs,
+    onOutcome: (outcome) => subscriptions.recordOutcome(outcome),
+    onError: (err, what) => logger.error({ err }, `notification delivery: ${what}`),
+  });
+  // Before listening: whatever was pending at the last stop is on its way again.
+  await delivery.start();
+  // Changes become notifications: the engine tails the store's change log and hands them to the durable queue.
+  const engine = new SubscriptionEngine({ store, resolver, deliver: (items) => delivery.enqueue(items), logger });
+  for (const sub of subscriptions.compiled()) engine.upsert(sub);
+  subscriptions.onChange((tenant, id, compiled) => (compiled ? engine.upsert(compiled) : engine.remove(tenant, id)));
+  engine.start();
   const app = createApp({
     entities: new EntityService(store),
-    queries: new QueryService(store, { defaultLimit: config.defaultLimit, maxLimit: Math.max(config.maxLimit, config.defaultLimit) }),
+    queries: new QueryService(store, limits),
     discovery: new DiscoveryService(store),
+    subscriptions,
     resolver,
     logger,
     maxBodyBytes: config.maxBodyBytes,
     maxBatchEntities: config.maxBatchEntities,
     system: { version: VERSION, store: config.store, startedAt: new Date(), storeHealthy: async () => (await store.hasTenant('')) === true },
+    deadLetters: { queue: stores.notifications, replay: (tenant, id) => delivery.replay(tenant, id), limits },
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -62,7 +97,13 @@ export async function startBroker(config: Config): Promise<RunningBroker> {
     close: () =>
       (closing ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await store.close();
+        // No new notifications are made once requests stop; unprocessed changes stay in the log for the next start.
+        await engine.close();
+        // In-flight deliveries finish (or are interrupted, staying queued) and report their outcomes first.
+        await delivery.close();
+        // Delivery counters still in memory are written before the store goes.
+        await subscriptions.close();
+        await stores.close();
         logger.flush();
       })()),
   };

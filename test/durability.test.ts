@@ -1,73 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startBrokerProcess as startBroker } from './helpers/broker-process.js';
 
 // "A test starts the broker as a child process, writes, kills it with SIGKILL, restarts it and reads every
 // acknowledged write back." A 201 must mean the entity is on disk: nothing the broker does after answering
 // (or fails to do, being killed) may lose it.
 
-const ROOT = resolve(import.meta.dirname, '..');
 const TOTAL = 300;
 const CONCURRENCY = 16;
 /** Kill once this many creates were acknowledged, so that about CONCURRENCY more are in flight. */
 const KILL_AFTER = 150;
 
-interface Broker {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<void>;
-  output: () => string;
-}
-
-const children = new Set<ChildProcess>();
 const dirs: string[] = [];
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => ok(port));
-    });
-  });
-}
-
-async function startBroker(dataDir: string): Promise<Broker> {
-  const port = await freePort();
-  const args = ['--import', 'tsx', 'src/main.ts', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn'];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode} before it was ready:\n${output}`);
-    try {
-      const res = await fetch(`${url}/health`);
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`broker did not answer /health within 20s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { child, url, exited, output: () => output };
-}
 
 const idOf = (i: number) => `urn:ngsi-ld:T:${i}`;
 

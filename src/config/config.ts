@@ -21,6 +21,20 @@ export interface Config {
   contextTimeoutMs: number;
   /** How long a fetched remote @context stays cached, in seconds. */
   contextCacheTtlSec: number;
+  /** Deliveries tried per notification before it becomes a dead letter. */
+  notificationMaxAttempts: number;
+  /** Wait after a notification's first failed delivery; doubled after each further failure (with jitter). */
+  notificationBackoffMs: number;
+  /** Longest wait between two deliveries of one notification. */
+  notificationMaxBackoffMs: number;
+  /** Timeout of a notification whose endpoint sets none. */
+  notificationTimeoutMs: number;
+  /** Notifications in flight at once to one endpoint. */
+  notificationConcurrency: number;
+  /** Consecutive failures that stop deliveries to an endpoint for notificationBreakerOpenMs. */
+  notificationBreakerThreshold: number;
+  /** How long deliveries to a failing endpoint stop before one is tried again. */
+  notificationBreakerOpenMs: number;
 }
 
 type Parser = (raw: string, name: string) => unknown;
@@ -117,6 +131,62 @@ export const SETTINGS: Setting[] = [
     help: 'how long a fetched @context is cached, in seconds',
     default: 3600,
     parse: integer(0, 31_536_000),
+  },
+  {
+    key: 'notificationMaxAttempts',
+    flag: '--notification-max-attempts',
+    env: 'MUSUBI_NOTIFICATION_MAX_ATTEMPTS',
+    help: 'deliveries tried per notification before it becomes a dead letter',
+    default: 10,
+    parse: integer(1, 1000),
+  },
+  {
+    key: 'notificationBackoffMs',
+    flag: '--notification-backoff-ms',
+    env: 'MUSUBI_NOTIFICATION_BACKOFF_MS',
+    help: 'wait after a first failed delivery, doubled per failure, in ms',
+    default: 1000,
+    parse: integer(1, 3_600_000),
+  },
+  {
+    key: 'notificationMaxBackoffMs',
+    flag: '--notification-max-backoff-ms',
+    env: 'MUSUBI_NOTIFICATION_MAX_BACKOFF_MS',
+    help: 'longest wait between two deliveries of a notification, in ms',
+    default: 300_000,
+    parse: integer(1, 86_400_000),
+  },
+  {
+    key: 'notificationTimeoutMs',
+    flag: '--notification-timeout-ms',
+    env: 'MUSUBI_NOTIFICATION_TIMEOUT_MS',
+    help: 'delivery timeout when the endpoint sets none, in ms',
+    default: 10_000,
+    parse: integer(1, 600_000),
+  },
+  {
+    key: 'notificationConcurrency',
+    flag: '--notification-concurrency',
+    env: 'MUSUBI_NOTIFICATION_CONCURRENCY',
+    help: 'notifications in flight at once to one endpoint',
+    default: 8,
+    parse: integer(1, 1000),
+  },
+  {
+    key: 'notificationBreakerThreshold',
+    flag: '--notification-breaker-threshold',
+    env: 'MUSUBI_NOTIFICATION_BREAKER_THRESHOLD',
+    help: 'consecutive failures that pause deliveries to an endpoint',
+    default: 5,
+    parse: integer(1, 1_000_000),
+  },
+  {
+    key: 'notificationBreakerOpenMs',
+    flag: '--notification-breaker-open-ms',
+    env: 'MUSUBI_NOTIFICATION_BREAKER_OPEN_MS',
+    help: 'how long such a pause lasts before one delivery is tried, in ms',
+    default: 30_000,
+    parse: integer(1, 86_400_000),
   },
 ];
 

@@ -2,7 +2,7 @@ import { badRequest } from '../common/errors.js';
 import { isDateTime, isLanguageTag, isUri, isValidName } from '../common/syntax.js';
 import type { LdContext } from '../jsonld/types.js';
 import { ATTRIBUTE_TYPES, type Attribute, type AttributeType } from '../model/entity.js';
-import { isGeometryLike, validateGeometry } from './geometry-validation.js';
+import { isGeometryLike, validateGeometry } from '../common/geometry.js';
 
 /** NGSI-LD Null (clause 3.1): deletes the attribute it stands for in fragments of update and merge operations. */
 export const NGSI_LD_NULL = 'urn:ngsi-ld:null';

@@ -5,26 +5,32 @@ import type { QueryService } from '../entities/query-service.js';
 import type { EntityService } from '../entities/service.js';
 import type { ContextResolver } from '../jsonld/resolver.js';
 import type { Logger } from '../logger.js';
+import type { SubscriptionService } from '../subscriptions/service.js';
 import { NotAcceptable, PayloadTooLarge } from './negotiation.js';
 import { errorResponse, methodNotAllowed, problemResponse } from './problem.js';
 import { tenantOf, type BrokerEnv } from './request.js';
 import { RouteTable } from './route-table.js';
+import { registerDeadLetterRoutes, type DeadLetterRouteDeps } from './routes/dead-letters.js';
 import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerEntityOperationRoutes } from './routes/entity-operations.js';
 import { registerEntityQueryRoutes } from './routes/entity-query.js';
 import { registerEntityRoutes } from './routes/entities.js';
+import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 import { registerSystemRoutes, type SystemInfo } from './routes/system.js';
 
 export interface AppDeps {
   entities: EntityService;
   queries: QueryService;
   discovery: DiscoveryService;
+  subscriptions: SubscriptionService;
   resolver: ContextResolver;
   logger: Logger;
   maxBodyBytes: number;
   /** Most elements in one batch request (default 10000, the --max-batch-entities default). */
   maxBatchEntities?: number;
   system: SystemInfo;
+  /** The dead letter extension (/ngsi-ld/ex/v1/deadLetters); absent, those routes are not served. */
+  deadLetters?: DeadLetterRouteDeps;
 }
 
 /** The NGSI-LD HTTP binding (clause 6): middleware for tenant, logging and errors, then the resources. */
@@ -73,6 +79,8 @@ export function createApp(deps: AppDeps): Hono<BrokerEnv> {
   registerEntityOperationRoutes(routes, { service: deps.entities, resolver: deps.resolver, logger, maxBodyBytes: deps.maxBodyBytes, maxBatchEntities: deps.maxBatchEntities ?? 10_000 });
   registerEntityQueryRoutes(routes, { queries: deps.queries, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   registerDiscoveryRoutes(routes, { discovery: deps.discovery, resolver: deps.resolver });
+  registerSubscriptionRoutes(routes, { service: deps.subscriptions, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
+  if (deps.deadLetters) registerDeadLetterRoutes(routes, deps.deadLetters);
   registerSystemRoutes(routes, deps.system);
   routes.finish((c, allow) => methodNotAllowed(c.req.method, new URL(c.req.url).pathname, allow, {}));
   return app;

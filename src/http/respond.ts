@@ -41,3 +41,20 @@ export function sendUpdateResult(c: Context<BrokerEnv>, result: UpdateResult, mu
   if (!multiStatus || result.notUpdated.length === 0) return sendNoContent(c);
   return c.body(JSON.stringify(result), 207, { 'Content-Type': 'application/json' });
 }
+
+/**
+ * Clause 6.3.10: the next and prev pages as Link header values, typed with the media type of the answer. The
+ * request's own parameters are kept; the paging ones are replaced by those of the page.
+ */
+export function pagingLinks(requestUrl: string, media: MediaType, pages: { next?: Record<string, string>; prev?: Record<string, string> }): string[] {
+  const url = new URL(requestUrl);
+  const links: string[] = [];
+  for (const [rel, page] of [['next', pages.next], ['prev', pages.prev]] as const) {
+    if (!page) continue;
+    const target = new URL(url);
+    for (const k of ['offset', 'pageAfter', 'pageBefore']) target.searchParams.delete(k);
+    for (const [k, v] of Object.entries(page)) target.searchParams.set(k, v);
+    links.push(`<${target.pathname}${target.search}>; rel="${rel}"; type="${media}"`);
+  }
+  return links;
+}

@@ -42,6 +42,18 @@ export interface OutboundNotification {
   /** Epoch milliseconds before which the next attempt must not start. */
   notBefore: number;
   lastError?: string;
+  /**
+   * Position in the queue, set by queues that keep one (the embedded queue sets it on the items given to
+   * `enqueue` and on every item it returns). Added for the delivery engine; callers leave it unset.
+   */
+  seq?: number;
+}
+
+/** The notifications of one subscription to one endpoint: the unit of ordering (see DeliveryEngine). */
+export interface StreamRef {
+  tenant: string;
+  subscriptionId: string;
+  uri: string;
 }
 
 /** A notification that ran out of retries, kept until a user replays or deletes it. */
@@ -86,11 +98,21 @@ export interface NotificationQueue {
   complete(id: string): Promise<void>;
   /** Records a failed attempt and when to try again. */
   reschedule(id: string, attempt: number, notBefore: number, lastError: string): Promise<void>;
-  /** Moves an item to the dead letters. */
-  deadLetter(id: string, error: string): Promise<void>;
+  /** Moves an item to the dead letters; `attempt` (optional, added) is the number of deliveries tried in the end. */
+  deadLetter(id: string, error: string, attempt?: number): Promise<void>;
   deadLetters(tenant: string, page: { limit: number; offset: number }): Promise<{ items: DeadLetter[]; count: number }>;
   getDeadLetter(tenant: string, id: string): Promise<DeadLetter | undefined>;
   /** Puts a dead letter back in the queue for immediate delivery; false when there is none with that id. */
   replay(tenant: string, id: string): Promise<boolean>;
   removeDeadLetter(tenant: string, id: string): Promise<boolean>;
+  /**
+   * Optional, added for the delivery engine (which needs both, to keep only a bounded window in memory): up to
+   * `limit` pending items with a seq greater than `afterSeq`, in enqueue order, each with its `seq` set.
+   */
+  pendingAfter?(afterSeq: number, limit: number): Promise<OutboundNotification[]>;
+  /** Optional, see pendingAfter: up to `limit` pending items of one stream with seq >= `fromSeq`, in enqueue order. */
+  pendingOfStream?(stream: StreamRef, fromSeq: number, limit: number): Promise<OutboundNotification[]>;
 }
+
+/** A queue the delivery engine can follow by seq and read back stream by stream (the optional members, required). */
+export type DurableQueue = NotificationQueue & Required<Pick<NotificationQueue, 'pendingAfter' | 'pendingOfStream'>>;

@@ -9,7 +9,7 @@ import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 import { distance as haversine } from '@turf/distance';
 import { earthRadius } from '@turf/helpers';
 import type { Entity } from '../model/entity.js';
-import { validateGeometry } from '../entities/geometry-validation.js';
+import { validateGeometry } from '../common/geometry.js';
 import type { GeoQuery, QueryGeometry } from './geo-query.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon } from 'geojson';
 import { badRequest, NgsiError } from '../common/errors.js';
 import { isValidName } from '../common/syntax.js';
-import { GEOMETRY_TYPES, validateGeometry } from '../entities/geometry-validation.js';
+import { GEOMETRY_TYPES, validateGeometry } from '../common/geometry.js';
 
 /**
  * Geo-queries, clause 4.10 (URL parameters in 6.4.3.2, the GeoQuery data type of POST queries and

@@ -1,7 +1,12 @@
 import type { EntityStore } from './entity-store.js';
 import { openEmbeddedStore } from './embedded/index.js';
+import { openEmbeddedSubscriptionStore } from './embedded/subscription-store.js';
+import type { SubscriptionStore } from './subscription-store.js';
+import { openEmbeddedQueue } from './embedded/notification-queue.js';
+import type { DurableQueue } from '../notifications/types.js';
 
 export type { Change, EntityStore, Mutation } from './entity-store.js';
+export type { SubscriptionChange, SubscriptionMutation, SubscriptionPage, SubscriptionStore } from './subscription-store.js';
 export { EmbeddedEntityStore, openEmbeddedStore } from './embedded/index.js';
 
 export interface StoreConfig {
@@ -10,14 +15,48 @@ export interface StoreConfig {
   dataDir: string;
 }
 
-/** Opens the configured backend; services only ever see the EntityStore interface. */
-export async function openStore(config: StoreConfig): Promise<EntityStore> {
+/**
+ * Every store of one backend. Members are added here as the broker grows (the notification queue next); `close`
+ * closes them all, the entity store last since the embedded backend's environment belongs to it.
+ */
+export interface Stores {
+  entities: EntityStore;
+  subscriptions: SubscriptionStore;
+  /** Notifications not yet delivered, and dead letters (closed with the environment: nothing of its own to close). */
+  notifications: DurableQueue;
+  close(): Promise<void>;
+}
+
+/** Opens the configured backend; services only ever see the store interfaces. */
+export async function openStores(config: StoreConfig): Promise<Stores> {
   switch (config.store) {
-    case 'embedded':
-      return openEmbeddedStore({ dataDir: config.dataDir });
+    case 'embedded': {
+      const entities = await openEmbeddedStore({ dataDir: config.dataDir });
+      try {
+        const subscriptions = openEmbeddedSubscriptionStore(entities.environment);
+        const notifications = await openEmbeddedQueue(entities.environment);
+        return {
+          entities,
+          subscriptions,
+          notifications,
+          close: async () => {
+            await subscriptions.close();
+            await entities.close();
+          },
+        };
+      } catch (error) {
+        await entities.close();
+        throw error;
+      }
+    }
     case 'mongo':
       throw new Error('The MongoDB backend is not available yet; use --store embedded');
     default:
       throw new Error(`Unknown store backend: ${String(config.store satisfies never)}`);
   }
+}
+
+/** The entity store alone, for callers that need nothing else (closing it closes the whole embedded environment). */
+export async function openStore(config: StoreConfig): Promise<EntityStore> {
+  return (await openStores(config)).entities;
 }

@@ -9,30 +9,36 @@ import { EntityService } from '../../src/entities/service.js';
 import { createApp } from '../../src/http/app.js';
 import { ContextResolver } from '../../src/jsonld/resolver.js';
 import { createLogger } from '../../src/logger.js';
-import type { EntityStore } from '../../src/store/entity-store.js';
-import { openStore } from '../../src/store/index.js';
+import { openStores, type Stores } from '../../src/store/index.js';
+import { SubscriptionService } from '../../src/subscriptions/service.js';
 
 /**
  * "No input may produce a 500 or crash the process": random methods, paths, headers and bodies through the real
  * app and store. Every answer must be a 2xx, or a 4xx ProblemDetails with a detail (411/415 have no body).
  */
 let dir: string;
-let store: EntityStore;
+let stores: Stores;
+let subscriptions: SubscriptionService;
 let app: ReturnType<typeof createApp>;
 const internalErrors: unknown[] = [];
 const statuses = new Map<number, number>();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'musubi-robust-'));
-  store = await openStore({ store: 'embedded', dataDir: dir });
+  stores = await openStores({ store: 'embedded', dataDir: dir });
+  const store = stores.entities;
   const logger = createLogger('silent');
   logger.error = ((obj: unknown) => internalErrors.push(obj)) as typeof logger.error;
+  // Remote contexts must fail fast here: nothing listens on port 1.
+  const resolver = new ContextResolver({ timeoutMs: 200, cacheTtlSec: 60 });
+  const limits = { defaultLimit: 20, maxLimit: 1000 };
+  subscriptions = await SubscriptionService.open(stores.subscriptions, { resolver, limits, onError: (err) => internalErrors.push(err) });
   app = createApp({
     entities: new EntityService(store),
-    queries: new QueryService(store, { defaultLimit: 20, maxLimit: 1000 }),
+    queries: new QueryService(store, limits),
     discovery: new DiscoveryService(store),
-    // Remote contexts must fail fast here: nothing listens on port 1.
-    resolver: new ContextResolver({ timeoutMs: 200, cacheTtlSec: 60 }),
+    subscriptions,
+    resolver,
     logger,
     maxBodyBytes: 64 * 1024,
     system: { version: 'test', store: 'embedded', startedAt: new Date(), storeHealthy: async () => true },
@@ -50,11 +56,20 @@ async function seed(): Promise<void> {
       if (tenant) headers['ngsild-tenant'] = tenant;
       await app.fetch(new Request('http://broker/ngsi-ld/v1/entities', { method: 'POST', headers, body }));
     }
+    for (const id of SEEDED_SUBSCRIPTIONS) {
+      const body = JSON.stringify({ id, type: 'Subscription', entities: [{ type: 'T' }], notification: { endpoint: { uri: 'http://127.0.0.1:1/notify' } } });
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(body.length) };
+      if (tenant) headers['ngsild-tenant'] = tenant;
+      await app.fetch(new Request('http://broker/ngsi-ld/v1/subscriptions', { method: 'POST', headers, body }));
+    }
   }
 }
 
+const SEEDED_SUBSCRIPTIONS = ['urn:ngsi-ld:Subscription:1', 'urn:ngsi-ld:Subscription:2'];
+
 afterAll(async () => {
-  await store.close();
+  await subscriptions.close();
+  await stores.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -74,11 +89,14 @@ const paths = fc.oneof(
   ids.map((id) => `/ngsi-ld/v1/entities/${id}/attrs`),
   fc.tuple(ids, attrNames).map(([id, a]) => `/ngsi-ld/v1/entities/${id}/attrs/${a}`),
   fc.constantFrom('/version', '/health', '/ngsi-ld/v1/nowhere', '/'),
+  fc.constant('/ngsi-ld/v1/subscriptions'),
+  fc.constantFrom(...SEEDED_SUBSCRIPTIONS).map((id) => `/ngsi-ld/v1/subscriptions/${id}`),
+  ids.map((id) => `/ngsi-ld/v1/subscriptions/${id}`),
 );
 const queries = fc.array(
   fc.tuple(
-    fc.constantFrom('options', 'format', 'attrs', 'pick', 'omit', 'lang', 'type', 'datasetId', 'deleteAll', 'geometryProperty', 'observedAt', 'x'),
-    fc.oneof(fc.constantFrom('sysAttrs', 'keyValues', 'concise', 'simplified', 'noOverwrite', 'true', '(A;B)|C', 'en,*;q=0.1', ''), fc.string({ maxLength: 10 })),
+    fc.constantFrom('options', 'format', 'attrs', 'pick', 'omit', 'lang', 'type', 'datasetId', 'deleteAll', 'geometryProperty', 'observedAt', 'limit', 'offset', 'count', 'x'),
+    fc.oneof(fc.constantFrom('sysAttrs', 'keyValues', 'concise', 'simplified', 'noOverwrite', 'true', '(A;B)|C', 'en,*;q=0.1', '1', '0', ''), fc.string({ maxLength: 10 })),
   ),
   { maxLength: 3 },
 );
@@ -111,8 +129,40 @@ const validish = fc.record(
   },
   { requiredKeys: ['id', 'type'] },
 );
+// Valid subscriptions (so that creates and updates get through), and the same with one member of a wrong kind.
+const validSubscriptions = fc.record(
+  {
+    id: fc.oneof(fc.constantFrom(...SEEDED_SUBSCRIPTIONS), fc.uuid().map((u) => `urn:ngsi-ld:Subscription:${u}`)),
+    type: fc.constant('Subscription'),
+    entities: fc.constantFrom([{ type: 'T' }], [{ type: 'T', idPattern: 'urn:.*' }], [{ type: '(T;U)|V', id: 'urn:ngsi-ld:T:1' }, { type: '*' }]),
+    watchedAttributes: fc.constantFrom(['speed'], ['speed', 'name']),
+    notificationTrigger: fc.subarray(['entityCreated', 'entityUpdated', 'entityDeleted', 'attributeDeleted'] as const, { minLength: 1 }),
+    q: fc.constantFrom('speed>1', 'speed==1..3;name=="a"'),
+    geoQ: fc.constant({ georel: 'near;maxDistance==1000', geometry: 'Point', coordinates: [1, 2] }),
+    scopeQ: fc.constantFrom('/a/#', '/a;/b'),
+    expiresAt: fc.constant('2999-01-01T00:00:00Z'),
+    isActive: fc.boolean(),
+    throttling: fc.constantFrom(1, 0.5),
+    notification: fc.record(
+      {
+        endpoint: fc.record({ uri: fc.constantFrom('http://127.0.0.1:1/n', 'mqtt://127.0.0.1:1/topic'), accept: fc.constantFrom('application/json', 'application/ld+json') }, { requiredKeys: ['uri'] }),
+        format: fc.constantFrom('normalized', 'keyValues', 'concise'),
+        attributes: fc.constant(['speed']),
+        sysAttrs: fc.boolean(),
+      },
+      { requiredKeys: ['endpoint'] },
+    ),
+  },
+  { requiredKeys: ['type', 'entities', 'notification'] },
+);
+const subscriptionMembers = ['id', 'type', 'entities', 'watchedAttributes', 'notificationTrigger', 'q', 'geoQ', 'scopeQ', 'expiresAt', 'isActive', 'throttling', 'timeInterval', 'jsonldContext', 'notification', 'datasetId', 'lang', '@context'];
+const brokenSubscriptions = fc
+  .tuple(validSubscriptions, fc.constantFrom(...subscriptionMembers), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(null, 'urn:ngsi-ld:null', 0, -1, [], 'http://127.0.0.1:1/c.jsonld')))
+  .map(([body, member, value]) => ({ ...body, [member]: value }));
+const subscriptionBodies = fc.oneof({ arbitrary: validSubscriptions, weight: 2 }, brokenSubscriptions);
 const bodies = fc.oneof(
   { arbitrary: validish.map((b) => JSON.stringify(b)), weight: 4 },
+  { arbitrary: subscriptionBodies.map((b) => JSON.stringify(b)), weight: 3 },
   { arbitrary: entityBodies.map((b) => JSON.stringify(b)), weight: 2 },
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 40 }),
@@ -144,6 +194,8 @@ const routes = fc.oneof(
   { arbitrary: fc.tuple(fc.constantFrom('GET', 'PATCH', 'PUT'), seeded.map((id) => `/ngsi-ld/v1/entities/${id}`)), weight: 3 },
   { arbitrary: fc.tuple(fc.constantFrom('POST', 'PATCH'), seeded.map((id) => `/ngsi-ld/v1/entities/${id}/attrs`)), weight: 3 },
   { arbitrary: fc.tuple(fc.constantFrom('PATCH', 'PUT', 'DELETE'), fc.tuple(seeded, attrNames).map(([id, a]) => `/ngsi-ld/v1/entities/${id}/attrs/${a}`)), weight: 2 },
+  { arbitrary: fc.tuple(fc.constantFrom('POST', 'GET'), fc.constant('/ngsi-ld/v1/subscriptions')), weight: 2 },
+  { arbitrary: fc.tuple(fc.constantFrom('GET', 'PATCH', 'DELETE'), fc.constantFrom(...SEEDED_SUBSCRIPTIONS).map((id) => `/ngsi-ld/v1/subscriptions/${id}`)), weight: 2 },
 );
 
 function isHeaderSafe(value: string): boolean {

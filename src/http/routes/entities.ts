@@ -10,7 +10,8 @@ import { matchesTypes, parseTypeSelector, type TypeSelector } from '../../query/
 import { RenderCache } from '../render-cache.js';
 import { negotiate } from '../negotiation.js';
 import { readBodyAndContext, readContext, type BrokerEnv } from '../request.js';
-import { onlyDatasets, project, readOutputParams, representation } from '../representation.js';
+import { onlyDatasets, project } from '../../entities/projection.js';
+import { readOutputParams, representation } from '../representation.js';
 import { prepareBody, sendNoContent, sendPrepared, sendUpdateResult } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
 

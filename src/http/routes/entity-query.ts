@@ -8,9 +8,10 @@ import { CORE_CONTEXT_URL } from '../../jsonld/core-context.js';
 import type { ContextResolver } from '../../jsonld/resolver.js';
 import type { LdContext } from '../../jsonld/types.js';
 import { negotiate, type MediaType } from '../negotiation.js';
-import { onlyDatasets, project, readOutputParams } from '../representation.js';
+import { onlyDatasets, project } from '../../entities/projection.js';
+import { readOutputParams } from '../representation.js';
 import { linkHeader, readBodyAndContext, readContext, type BrokerEnv } from '../request.js';
-import { sendNoContent } from '../respond.js';
+import { pagingLinks, sendNoContent } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
 
 export interface EntityQueryRouteDeps {
@@ -81,15 +82,7 @@ async function answer(
   const inline = media === 'application/ld+json' || (geo && !/\bbody=json\b/.test(c.req.header('prefer') ?? ''));
   if (inline) payload = Array.isArray(payload) ? payload.map((e) => ({ ...e, '@context': ctx.source })) : { ...payload, '@context': ctx.source };
   else links.push(linkHeader(linkUrl));
-  // Clause 6.3.10: next and prev pages as Link header values typed with the media type of the answer.
-  const url = new URL(c.req.url);
-  for (const [rel, page] of [['next', result.next], ['prev', result.prev]] as const) {
-    if (!page) continue;
-    const target = new URL(url);
-    for (const k of ['offset', 'pageAfter', 'pageBefore']) target.searchParams.delete(k);
-    for (const [k, v] of Object.entries(page)) target.searchParams.set(k, v);
-    links.push(`<${target.pathname}${target.search}>; rel="${rel}"; type="${media}"`);
-  }
+  links.push(...pagingLinks(c.req.url, media, result));
   if (links.length > 0) headers.Link = links.join(', ');
   if (result.count !== undefined) headers['NGSILD-Results-Count'] = String(result.count);
   return c.body(JSON.stringify(payload), 200, headers);

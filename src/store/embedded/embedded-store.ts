@@ -332,7 +332,7 @@ export class EmbeddedEntityStore implements EntityStore {
   }
 }
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
@@ -340,11 +340,12 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function keyProblem(tenant: string, id: string): string | undefined {
-  if (UNSAFE_KEY_CHARS.test(id)) return 'entity id contains characters the store cannot key on';
+/** Why `[tenant, id]` cannot be an lmdb key, if it cannot; `what` names the id in the message. */
+export function keyProblem(tenant: string, id: string, what = 'entity id'): string | undefined {
+  if (UNSAFE_KEY_CHARS.test(id)) return `${what} contains characters the store cannot key on`;
   if (UNSAFE_KEY_CHARS.test(tenant)) return 'tenant contains characters the store cannot key on';
   if (Buffer.byteLength(tenant) + Buffer.byteLength(id) > MAX_KEY_BYTES) {
-    return `entity id and tenant together exceed ${MAX_KEY_BYTES} bytes`;
+    return `${what} and tenant together exceed ${MAX_KEY_BYTES} bytes`;
   }
   return undefined;
 }

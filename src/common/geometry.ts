@@ -1,4 +1,4 @@
-import { badRequest } from '../common/errors.js';
+import { badRequest } from './errors.js';
 
 /**
  * GeoJSON geometries a GeoProperty may hold (clause 4.7): every type but GeometryCollection.
