@@ -22,7 +22,10 @@ Environment:
   MUSUBI_CONFORMANCE_EXTENSIONS=0    same as --no-extensions
   MUSUBI_CONFORMANCE_MAX_BODY        body size in bytes used for the 413 test (default 9437184 = 9 MiB)
   MUSUBI_CONFORMANCE_CONTEXT_BIND    address the test @context server listens on (default 127.0.0.1)
-  MUSUBI_CONFORMANCE_CONTEXT_HOST    host name the broker uses to reach that server (default: the bind address)`;
+  MUSUBI_CONFORMANCE_CONTEXT_HOST    host name the broker uses to reach that server (default: the bind address)
+  MUSUBI_CONFORMANCE_RECEIVER_BIND   address the test notification receiver listens on (default 127.0.0.1)
+  MUSUBI_CONFORMANCE_RECEIVER_HOST   host name the broker uses to reach the receiver (default: the bind address)
+  MUSUBI_CONFORMANCE_NOTIFY_TIMEOUT  milliseconds to wait for an expected notification (default 5000)`;
 
 function fail(message) {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
