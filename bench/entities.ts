@@ -19,20 +19,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
-import {
-  cleanup,
-  ensureBuilt,
-  envNumber,
-  formatTable,
-  freePort,
-  makeTempDir,
-  measure as run,
-  ROOT,
-  start,
-  startBroker,
-  waitHealthy,
-  type Stats,
-} from './lib.js';
+import { ensureBuilt, envNumber, formatTable, freePort, makeTempDir, measure as run, ROOT, start, startBroker, waitHealthy, type Stats, runBench } from './lib.js';
 
 const API = '/ngsi-ld/v1/entities';
 
@@ -226,13 +213,4 @@ async function main(): Promise<number> {
   return process.env.BENCH_STRICT === '1' && (ratios.some((r) => !r.ok) || failures.length > 0) ? 1 : 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(err instanceof Error ? err.message : err);
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runBench(main);

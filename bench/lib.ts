@@ -246,3 +246,16 @@ export function formatTable(head: string[], body: string[][]): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
+
+/** Runs a bench's main, always cleans up (children, temp dirs), and exits with its code (1 on a throw). */
+export async function runBench(main: () => Promise<number>): Promise<never> {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+  } finally {
+    await cleanup();
+  }
+  process.exit(code);
+}

@@ -25,7 +25,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { cleanup, ensureBuilt, envNumber, formatTable, makeTempDir, percentile, residentBytes, startBroker, stopChild } from './lib.js';
+import { ensureBuilt, envNumber, formatTable, makeTempDir, percentile, residentBytes, startBroker, stopChild, runBench } from './lib.js';
 
 const API = '/ngsi-ld/v1';
 const PATCHES = Math.floor(envNumber('BENCH_PATCHES', 2000, 1));
@@ -342,13 +342,4 @@ async function main(): Promise<number> {
   }
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(err instanceof Error ? err.message : err);
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runBench(main);

@@ -21,20 +21,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
-import {
-  cleanup,
-  ensureBuilt,
-  envNumber,
-  formatTable,
-  makeTempDir,
-  measure,
-  removeTempDir,
-  residentBytes,
-  startBroker,
-  stopChild,
-  type Broker,
-  type Stats,
-} from './lib.js';
+import { ensureBuilt, envNumber, formatTable, makeTempDir, measure, removeTempDir, residentBytes, startBroker, stopChild, type Broker, type Stats, runBench } from './lib.js';
 
 const API = '/ngsi-ld/v1';
 const DURATION = envNumber('BENCH_DURATION', 10, 1);
@@ -319,13 +306,4 @@ async function main(): Promise<number> {
   return failures.length > 0 ? 1 : 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(err instanceof Error ? err.message : err);
-  code = 1;
-} finally {
-  await cleanup();
-}
-process.exit(code);
+await runBench(main);
