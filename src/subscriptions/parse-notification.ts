@@ -1,7 +1,8 @@
 import { badRequest } from '../common/errors.js';
 import { isValidName } from '../common/syntax.js';
 import type { LdContext } from '../jsonld/types.js';
-import type { KeyValue } from '../notifications/types.js';
+import { mqttSettings, parseMqttUri } from '../notifications/mqtt-endpoint.js';
+import { DeliveryError, type KeyValue } from '../notifications/types.js';
 import type { EndpointSpec, NotificationSpec } from '../model/subscription.js';
 
 /** NotificationParams as the schema lets it through (spec/schemas/subscription.schema.json). */
@@ -89,7 +90,6 @@ function applyEndpoint(base: EndpointSpec | undefined, raw: RawEndpoint | undefi
 
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HTTP_FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const MQTT_NOTIFIER_INFO: Record<string, readonly string[]> = { 'MQTT-QoS': ['0', '1', '2'], 'MQTT-Version': ['mqtt3.1.1', 'mqtt5.0'] };
 
 /** The rules of NotificationParams and Endpoint that concern more than one member (5.2.14, 5.2.15, 6.3.8, 7.2). */
 export function checkNotification(n: NotificationSpec): void {
@@ -106,15 +106,14 @@ export function checkNotification(n: NotificationSpec): void {
     throw badRequest('notification.endpoint.accept cannot be application/geo+json for an MQTT endpoint: MQTT notifications are application/json or application/ld+json (clause 7.2)');
   }
   if (!mqtt) checkHeaders(n.endpoint.receiverInfo ?? []);
-  for (const { key, value } of n.endpoint.notifierInfo ?? []) {
-    const allowed = MQTT_NOTIFIER_INFO[key];
-    if (allowed && !allowed.includes(value)) {
-      throw badRequest(`notification.endpoint.notifierInfo ${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)} (clause 7.2)`);
-    }
-  }
+  // MQTT-Version and MQTT-QoS are checked on every endpoint, as the MQTT sender reads them (Table 7.2-1).
+  asBadRequest(() => mqttSettings(n.endpoint.notifierInfo), 'notification.endpoint.');
 }
 
-/** A dereferenceable http, https, mqtt or mqtts URI with a host (clauses 5.2.15, 6.3.8, 7.2); returns the scheme. */
+/**
+ * A dereferenceable http, https, mqtt or mqtts URI with a host (clauses 5.2.15, 6.3.8, 7.2); returns the scheme.
+ * An mqtt(s) URI must also name a topic the MQTT sender can publish to.
+ */
 function checkEndpointUri(uri: string): string {
   let url: URL;
   try {
@@ -127,10 +126,18 @@ function checkEndpointUri(uri: string): string {
     throw badRequest(`notification.endpoint.uri ${JSON.stringify(uri)} has scheme "${scheme}"; notifications go to http, https, mqtt or mqtts endpoints (clauses 6.3.8, 7.2)`);
   }
   if (url.hostname === '') throw badRequest(`notification.endpoint.uri ${JSON.stringify(uri)} names no host (clause 5.2.15)`);
-  if ((scheme === 'mqtt' || scheme === 'mqtts') && url.pathname.replace(/^\/+/, '') === '') {
-    throw badRequest(`notification.endpoint.uri ${JSON.stringify(uri)} names no topic: use mqtt[s]://[user[:password]@]host[:port]/topic (clause 7.2)`);
-  }
+  if (scheme === 'mqtt' || scheme === 'mqtts') asBadRequest(() => parseMqttUri(uri), 'notification.endpoint.uri is not a valid MQTT endpoint: ');
   return scheme;
+}
+
+/** Runs a check of the MQTT sender (clause 7.2), turning the DeliveryError it refuses with into a BadRequestData. */
+function asBadRequest(check: () => unknown, prefix: string): void {
+  try {
+    check();
+  } catch (error) {
+    if (error instanceof DeliveryError) throw badRequest(`${prefix}${error.message} (clause 7.2)`);
+    throw error;
+  }
 }
 
 /** receiverInfo of an HTTP endpoint becomes request headers, which must follow IETF RFC 7230 (clause 6.3.8). */

@@ -1,7 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MqttSender, mqttEnvelope, mqttSettings, parseMqttUri } from '../../src/notifications/mqtt-sender.js';
+import { mqttSettings, parseMqttUri } from '../../src/notifications/mqtt-endpoint.js';
+import { mqttEnvelope } from '../../src/notifications/mqtt-envelope.js';
+import { MqttSender } from '../../src/notifications/mqtt-sender.js';
 import { DeliveryError, type KeyValue, type OutboundNotification } from '../../src/notifications/types.js';
 import { freePort, makeCertificates, Mosquitto, Subscriber, type Received, type Tls } from './mosquitto.js';
 

@@ -161,6 +161,10 @@ describe('NotificationParams and Endpoint (clauses 5.2.14, 5.2.15)', () => {
     }
   });
 
+  it('refuses an MQTT topic the MQTT sender would refuse at delivery, such as one with a wildcard (7.2)', () => {
+    refused(withNotification({ endpoint: { uri: 'mqtt://broker.example/rooms/+/temperature' } }), /not a valid MQTT endpoint: .*wildcards '\+' and '#' are not allowed in a topic name/);
+  });
+
   it('refuses an unknown accept, non-positive timeout and cooldown, bad key-value pairs', () => {
     refused(withNotification({ endpoint: { ...endpoint, accept: 'text/plain' } }), /"notification.endpoint.accept" must be one of/);
     refused(withNotification({ endpoint: { ...endpoint, timeout: 0 } }), /"notification.endpoint.timeout" must be > 0/);
