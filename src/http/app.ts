@@ -70,10 +70,6 @@ export function createApp(deps: AppDeps): Hono<BrokerEnv> {
     return errorResponse(err, headers, (e) => logger.error({ err: e, method: c.req.method, url: c.req.url }, 'request failed'));
   });
 
-  app.notFound((c) =>
-    problemResponse(new NgsiError('ResourceNotFound', `There is no resource ${c.req.method} ${new URL(c.req.url).pathname}`).toProblem()),
-  );
-
   const routes = new RouteTable(app);
   registerEntityRoutes(routes, { service: deps.entities, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   registerEntityOperationRoutes(routes, { service: deps.entities, resolver: deps.resolver, logger, maxBodyBytes: deps.maxBodyBytes, maxBatchEntities: deps.maxBatchEntities ?? 10_000 });
@@ -82,6 +78,11 @@ export function createApp(deps: AppDeps): Hono<BrokerEnv> {
   registerSubscriptionRoutes(routes, { service: deps.subscriptions, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   if (deps.deadLetters) registerDeadLetterRoutes(routes, deps.deadLetters);
   registerSystemRoutes(routes, deps.system);
-  routes.finish((c, allow) => methodNotAllowed(c.req.method, new URL(c.req.url).pathname, allow, {}));
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const allow = routes.allowedMethods(path);
+    if (allow) return methodNotAllowed(c.req.method, path, allow, {});
+    return problemResponse(new NgsiError('ResourceNotFound', `There is no resource ${c.req.method} ${path}`).toProblem());
+  });
   return app;
 }
