@@ -54,7 +54,7 @@ export class EntityService {
 
   async retrieve(scope: RequestScope, id: string, types?: TypeSelector): Promise<Entity> {
     checkId(id);
-    await this.requireTenant(scope.tenant);
+    if (scope.tenant !== DEFAULT_TENANT) await this.requireTenant(scope.tenant);
     const entity = await this.store.get(scope.tenant, id);
     if (!entity || (types && !matchesTypes(types, entity.type))) throw notFound(describe(id, types));
     return entity;

@@ -39,13 +39,14 @@ export function createApp(deps: AppDeps): Hono<BrokerEnv> {
   const app = new Hono<BrokerEnv>({ strict: false });
 
   app.use(async (c, next) => {
-    const started = performance.now();
+    const logging = logger.isLevelEnabled('info');
+    const started = logging ? performance.now() : 0;
     const tenantHeader = c.req.header('ngsild-tenant') ?? c.req.header('fiware-service');
-    c.set('tenant', tenantOf(c.req.raw.headers));
+    c.set('tenant', tenantOf(tenantHeader));
     await next();
     // Clause 6.3.14: a tenant named in the request is named in the response.
     if (tenantHeader) c.res.headers.set('NGSILD-Tenant', tenantHeader);
-    if (logger.isLevelEnabled('info')) {
+    if (logging) {
       logger.info(
         { method: c.req.method, url: c.req.url, status: c.res.status, ms: Math.round((performance.now() - started) * 100) / 100, tenant: c.get('tenant') },
         'request',

@@ -15,9 +15,8 @@ const TENANT = /^[\w.:/-]{1,128}$/;
 /**
  * Tenant of the request (clause 6.3.14). IoT Agents send Fiware-Service, so it stands in when NGSILD-Tenant is absent.
  */
-export function tenantOf(headers: Headers): string {
-  const raw = headers.get('ngsild-tenant') ?? headers.get('fiware-service');
-  if (raw === null || raw.trim() === '') return DEFAULT_TENANT;
+export function tenantOf(raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_TENANT;
   const tenant = raw.trim();
   if (!TENANT.test(tenant)) {
     throw badRequest(`Tenant ${JSON.stringify(tenant)} is not valid: use up to 128 letters, digits and . _ - : /`);
@@ -32,10 +31,13 @@ export interface RequestContext {
 }
 
 /** GET and DELETE take their @context from the Link header only (clause 6.3.5). */
-export async function readContext(c: Context, resolver: ContextResolver): Promise<RequestContext> {
+export function readContext(c: Context, resolver: ContextResolver): RequestContext | Promise<RequestContext> {
   const link = c.req.header('link');
   const url = link ? parseLinkHeader(link) : undefined;
-  return { ctx: await resolver.resolve(url), linkUrl: url ?? CORE_CONTEXT_URL };
+  const linkUrl = url ?? CORE_CONTEXT_URL;
+  // Nearly every request names a context already processed: answer without a promise on the hot path.
+  const ready = resolver.cached(url);
+  return ready ? { ctx: ready, linkUrl } : resolver.resolve(url).then((ctx) => ({ ctx, linkUrl }));
 }
 
 /**

@@ -47,7 +47,8 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
   const rendered = new RenderCache();
   routes.add('GET', `${BASE}/:entityId`, async (c) => {
     const media = negotiate(c.req.header('accept'), true);
-    const { ctx, linkUrl } = await readContext(c, resolver);
+    const context = readContext(c, resolver);
+    const { ctx, linkUrl } = context instanceof Promise ? await context : context;
     const scope = { tenant: c.get('tenant'), ctx };
     const stored = await service.retrieve(scope, entityId(c));
     const url = c.req.url;

@@ -142,11 +142,11 @@ export class EmbeddedEntityStore implements EntityStore {
   }
 
   private read(tenant: string, id: string): Entity | undefined {
-    // An id that cannot be a key cannot have been stored.
-    if (keyProblem(tenant, id)) return undefined;
     const cacheKey = `${tenant}\u0000${id}`;
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
+    // An id that cannot be a key cannot have been stored (checked after the cache, which holds only stored ones).
+    if (keyProblem(tenant, id)) return undefined;
     const entity = this.entities.get([tenant, id]);
     if (entity) this.remember(cacheKey, deepFreeze(entity));
     return entity;
