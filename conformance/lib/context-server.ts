@@ -6,7 +6,7 @@
  * MUSUBI_CONFORMANCE_CONTEXT_HOST (host name the broker uses to reach this machine, e.g. host.docker.internal).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenForBroker } from './listen.js';
 
 export interface ContextServer {
   /** URL of the named document. */
@@ -31,14 +31,9 @@ export async function startContextServer(docs: Record<string, unknown>): Promise
     const body = JSON.stringify(doc);
     response.writeHead(200, { 'content-type': 'application/ld+json', 'content-length': Buffer.byteLength(body) }).end(body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, bind, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = advertised.includes(':') && !advertised.startsWith('[') ? `[${advertised}]` : advertised;
+  const origin = await listenForBroker(server, bind, advertised);
   return {
-    url: (name) => `http://${host}:${port}/${name}`,
+    url: (name) => `${origin}/${name}`,
     hits: (name) => counts.get(name) ?? 0,
     close: () =>
       new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { inject } from 'vitest';
+import { parseJsonOrUndefined } from './listen.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -87,14 +88,6 @@ export function mediaTypeOf(contentType: string | null | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-function parseJson(text: string): unknown {
-  if (text.length === 0) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Sends one request to the broker. `path` is absolute from the broker root, e.g. `/ngsi-ld/v1/entities`. */
 export async function req(method: string, path: string, opts: ReqOptions = {}): Promise<Res> {
@@ -105,7 +98,7 @@ export async function req(method: string, path: string, opts: ReqOptions = {}): 
     status: response.status,
     headers: response.headers,
     text,
-    body: parseJson(text),
+    body: parseJsonOrUndefined(text),
     mediaType: mediaTypeOf(response.headers.get('content-type')),
   };
 }
@@ -174,7 +167,7 @@ export function rawRequest(opts: RawReqOptions): Promise<RawRes> {
             status: response.statusCode ?? 0,
             headers: response.headers,
             text,
-            body: parseJson(text),
+            body: parseJsonOrUndefined(text),
             mediaType: mediaTypeOf(response.headers['content-type']),
           });
         }

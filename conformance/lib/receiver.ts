@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenForBroker, parseJsonOrUndefined } from './listen.js';
 
 /** How long a test waits for an expected notification (MUSUBI_CONFORMANCE_NOTIFY_TIMEOUT, milliseconds). */
 export const NOTIFY_TIMEOUT_MS = Number(process.env.MUSUBI_CONFORMANCE_NOTIFY_TIMEOUT) || 5000;
@@ -141,14 +141,6 @@ function safe(predicate: (r: ReceivedRequest) => boolean, r: ReceivedRequest): b
   }
 }
 
-function parseJson(text: string): unknown {
-  if (text.length === 0) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Starts the receiver on a random port. */
 export async function startReceiver(): Promise<Receiver> {
@@ -170,7 +162,7 @@ export async function startReceiver(): Promise<Receiver> {
         path,
         headers,
         text,
-        body: parseJson(text),
+        body: parseJsonOrUndefined(text),
         mediaType: (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase(),
         at: Date.now(),
       };
@@ -180,16 +172,11 @@ export async function startReceiver(): Promise<Receiver> {
       inbox?.push(received);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, bind, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = advertised.includes(':') && !advertised.startsWith('[') ? `[${advertised}]` : advertised;
+  const origin = await listenForBroker(server, bind, advertised);
   return {
     inbox(status = 200) {
       const path = `/notify/${randomBytes(8).toString('hex')}`;
-      const inbox = new InboxImpl(`http://${host}:${port}${path}`, status);
+      const inbox = new InboxImpl(`${origin}${path}`, status);
       inboxes.set(path, inbox);
       return inbox;
     },
