@@ -12,8 +12,10 @@ import { DeliveryEngine } from './notifications/delivery-engine.js';
 import { HttpSender } from './notifications/http-sender.js';
 import { MqttSender } from './notifications/mqtt-sender.js';
 import { openStores } from './store/index.js';
+import { startRetention } from './store/retention.js';
 import { SubscriptionEngine } from './subscriptions/engine.js';
 import { SubscriptionService } from './subscriptions/service.js';
+import { TemporalService } from './temporal/service.js';
 
 export interface RunningBroker {
   /** Base URL, e.g. http://127.0.0.1:40123 (no trailing slash). */
@@ -41,6 +43,7 @@ export async function startBroker(config: Config): Promise<RunningBroker> {
   const logger = createLogger(config.logLevel);
   const stores = await openStores(config);
   const store = stores.entities;
+  const retention = startRetention(stores.temporal, { days: config.retentionDays, onError: (err) => logger.error({ err }, 'history retention') });
   const resolver = new ContextResolver({ timeoutMs: config.contextTimeoutMs, cacheTtlSec: config.contextCacheTtlSec });
   const limits = { defaultLimit: config.defaultLimit, maxLimit: Math.max(config.maxLimit, config.defaultLimit) };
   const subscriptions = await SubscriptionService.open(stores.subscriptions, {
@@ -74,6 +77,9 @@ export async function startBroker(config: Config): Promise<RunningBroker> {
     queries: new QueryService(store, limits),
     discovery: new DiscoveryService(store),
     subscriptions,
+    temporal: new TemporalService(stores.temporal, { ...limits, maxInstances: config.temporalMaxInstances }, {
+      tenantExists: async (tenant) => (await store.hasTenant(tenant)) === true,
+    }),
     resolver,
     logger,
     maxBodyBytes: config.maxBodyBytes,
@@ -103,6 +109,7 @@ export async function startBroker(config: Config): Promise<RunningBroker> {
         await delivery.close();
         // Delivery counters still in memory are written before the store goes.
         await subscriptions.close();
+        await retention.stop();
         await stores.close();
         logger.flush();
       })()),

@@ -35,6 +35,10 @@ export interface Config {
   notificationBreakerThreshold: number;
   /** How long deliveries to a failing endpoint stop before one is tried again. */
   notificationBreakerOpenMs: number;
+  /** Days of attribute history kept (older instances are dropped hourly); 0 keeps everything. */
+  retentionDays: number;
+  /** Most instances of one attribute in one temporal response; a longer history is paged with 206 (clause 6.3.10). */
+  temporalMaxInstances: number;
 }
 
 type Parser = (raw: string, name: string) => unknown;
@@ -187,6 +191,22 @@ export const SETTINGS: Setting[] = [
     help: 'how long such a pause lasts before one delivery is tried, in ms',
     default: 30_000,
     parse: integer(1, 86_400_000),
+  },
+  {
+    key: 'retentionDays',
+    flag: '--retention-days',
+    env: 'MUSUBI_RETENTION_DAYS',
+    help: 'days of attribute history kept, purged hourly (0: unlimited)',
+    default: 0,
+    parse: integer(0, 1_000_000),
+  },
+  {
+    key: 'temporalMaxInstances',
+    flag: '--temporal-max-instances',
+    env: 'MUSUBI_TEMPORAL_MAX_INSTANCES',
+    help: 'most instances of one attribute in a temporal response (206 paging past it)',
+    default: 1000,
+    parse: integer(1, 1_000_000),
   },
 ];
 

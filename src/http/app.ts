@@ -6,6 +6,7 @@ import type { EntityService } from '../entities/service.js';
 import type { ContextResolver } from '../jsonld/resolver.js';
 import type { Logger } from '../logger.js';
 import type { SubscriptionService } from '../subscriptions/service.js';
+import type { TemporalService } from '../temporal/service.js';
 import { NotAcceptable, PayloadTooLarge } from './negotiation.js';
 import { errorResponse, methodNotAllowed, problemResponse } from './problem.js';
 import { tenantOf, type BrokerEnv } from './request.js';
@@ -17,6 +18,7 @@ import { registerEntityQueryRoutes } from './routes/entity-query.js';
 import { registerEntityRoutes } from './routes/entities.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 import { registerSystemRoutes, type SystemInfo } from './routes/system.js';
+import { registerTemporalRoutes } from './routes/temporal.js';
 
 export interface AppDeps {
   entities: EntityService;
@@ -31,6 +33,8 @@ export interface AppDeps {
   system: SystemInfo;
   /** The dead letter extension (/ngsi-ld/ex/v1/deadLetters); absent, those routes are not served. */
   deadLetters?: DeadLetterRouteDeps;
+  /** Temporal Evolution of Entities (/ngsi-ld/v1/temporal/..., clauses 6.18-6.24); absent, those routes are not served. */
+  temporal?: TemporalService;
 }
 
 /** The NGSI-LD HTTP binding (clause 6): middleware for tenant, logging and errors, then the resources. */
@@ -78,6 +82,7 @@ export function createApp(deps: AppDeps): Hono<BrokerEnv> {
   registerDiscoveryRoutes(routes, { discovery: deps.discovery, resolver: deps.resolver });
   registerSubscriptionRoutes(routes, { service: deps.subscriptions, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   if (deps.deadLetters) registerDeadLetterRoutes(routes, deps.deadLetters);
+  if (deps.temporal) registerTemporalRoutes(routes, { service: deps.temporal, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   registerSystemRoutes(routes, deps.system);
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;

@@ -4,10 +4,13 @@ import { openEmbeddedSubscriptionStore } from './embedded/subscription-store.js'
 import type { SubscriptionStore } from './subscription-store.js';
 import { openEmbeddedQueue } from './embedded/notification-queue.js';
 import type { DurableQueue } from '../notifications/types.js';
+import { EmbeddedTemporalStore } from './embedded/temporal-store.js';
+import type { TemporalStore } from './temporal-store.js';
 
 export type { Change, EntityStore, Mutation } from './entity-store.js';
 export type { SubscriptionChange, SubscriptionMutation, SubscriptionPage, SubscriptionStore } from './subscription-store.js';
 export { EmbeddedEntityStore, openEmbeddedStore } from './embedded/index.js';
+export type { InstanceQuery, TemporalEntity, TemporalEntityFilter, TemporalInstance, TemporalStore, TimeProperty } from './temporal-store.js';
 
 export interface StoreConfig {
   store: 'embedded' | 'mongo';
@@ -24,6 +27,8 @@ export interface Stores {
   subscriptions: SubscriptionStore;
   /** Notifications not yet delivered, and dead letters (closed with the environment: nothing of its own to close). */
   notifications: DurableQueue;
+  /** History of attributes; every entity change is recorded in it atomically with the change. */
+  temporal: TemporalStore;
   close(): Promise<void>;
 }
 
@@ -35,10 +40,13 @@ export async function openStores(config: StoreConfig): Promise<Stores> {
       try {
         const subscriptions = openEmbeddedSubscriptionStore(entities.environment);
         const notifications = await openEmbeddedQueue(entities.environment);
+        const temporal = EmbeddedTemporalStore.open(entities.environment);
+        entities.attachHistory(temporal);
         return {
           entities,
           subscriptions,
           notifications,
+          temporal,
           close: async () => {
             await subscriptions.close();
             await entities.close();

@@ -7,6 +7,7 @@ import type { EntityPage, EntityQuery } from '../../query/entity-query.js';
 import type { EntityChange, EntityStore, Mutation } from '../entity-store.js';
 import { runQuery } from './query-engine.js';
 import { signatureOf, TenantIndex, type Signature } from './tenant-index.js';
+import type { HistoryRecorder } from './temporal-store.js';
 
 export interface EmbeddedStoreOptions {
   /** Directory holding the store; created if missing. The database is the file `musubi.mdb` in it. */
@@ -100,6 +101,7 @@ export class EmbeddedEntityStore implements EntityStore {
   private logChanges = false;
   private changeSeq = 0;
   private readonly changeListeners = new Set<() => void>();
+  private history: HistoryRecorder | undefined;
 
   /** The lmdb environment, for the other embedded stores (subscriptions, notification queue) to open theirs in. */
   get environment(): RootDatabase {
@@ -180,6 +182,11 @@ export class EmbeddedEntityStore implements EntityStore {
             after = signatureOf(change.entity);
             this.entities.put(key, deepFreeze(change.entity));
           }
+          // Last in the try: it writes nothing unless the entity's own write was accepted, and it does not throw
+          // (keys are checked, values are parts of the entity just encoded).
+          if (this.history && (change.kind === 'put' || (change.kind === 'delete' && current))) {
+            this.history.record(tenant, current, change.kind === 'put' ? change.entity : undefined, new Date().toISOString());
+          }
         } catch (error) {
           outcome = { ok: false, error };
           visibleUpTo = this.seq;
@@ -223,6 +230,14 @@ export class EmbeddedEntityStore implements EntityStore {
     if (!outcome) throw new Error('lmdb transaction callback did not run');
     if (!outcome.ok) throw outcome.error;
     return outcome.result;
+  }
+
+  /**
+   * Records every change from now on: `recorder.record` runs inside the write transaction of each mutate that
+   * changes an entity (after `decide` succeeded), so history commits together with the entity.
+   */
+  attachHistory(recorder: HistoryRecorder | undefined): void {
+    this.history = recorder;
   }
 
   setChangeLogging(on: boolean): void {
