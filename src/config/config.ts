@@ -13,6 +13,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Most elements in one batch entity operation (400 past it). */
   maxBatchEntities: number;
+  /** Record the history of every entity write for the temporal API. */
+  history: boolean;
   /** Page size of queries that give no limit (clause 5.5.9). */
   defaultLimit: number;
   /** Largest page a query may ask for (TooManyResults past it). */
@@ -103,6 +105,14 @@ export const SETTINGS: Setting[] = [
     help: 'most entities (or ids) in one batch operation request',
     default: 10_000,
     parse: integer(1, 1_000_000),
+  },
+  {
+    key: 'history',
+    flag: '--history',
+    env: 'MUSUBI_HISTORY',
+    help: 'record attribute history for the temporal API: on or off',
+    default: true,
+    parse: (raw, name) => oneOf('on', 'off')(raw, name) === 'on',
   },
   {
     key: 'defaultLimit',
@@ -213,7 +223,7 @@ export const SETTINGS: Setting[] = [
 export const DEFAULT_CONFIG: Config = Object.fromEntries(SETTINGS.map((s) => [s.key, s.default])) as unknown as Config;
 
 export function helpText(): string {
-  const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(28)} ${s.help} (env ${s.env}, default ${JSON.stringify(s.default)})`);
+  const rows = SETTINGS.map((s) => `  ${`${s.flag} <value>`.padEnd(28)} ${s.help} (env ${s.env}, default ${typeof s.default === 'boolean' ? (s.default ? 'on' : 'off') : JSON.stringify(s.default)})`);
   return ['Usage: musubi [options]', '', 'Options:', ...rows, `  ${'--help'.padEnd(28)} show this help`].join('\n');
 }
 

@@ -16,6 +16,8 @@ export interface StoreConfig {
   store: 'embedded' | 'mongo';
   /** Directory of the embedded store. */
   dataDir: string;
+  /** Record attribute history on every entity write (default true); the temporal API works on what is recorded. */
+  history?: boolean;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function openStores(config: StoreConfig): Promise<Stores> {
         const subscriptions = openEmbeddedSubscriptionStore(entities.environment);
         const notifications = await openEmbeddedQueue(entities.environment);
         const temporal = EmbeddedTemporalStore.open(entities.environment);
-        entities.attachHistory(temporal);
+        if (config.history !== false) entities.attachHistory(temporal);
         return {
           entities,
           subscriptions,

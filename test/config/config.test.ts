@@ -10,6 +10,11 @@ describe('configuration from flags and environment', () => {
     const r = loadConfig(['--port', '1030', '--data-dir=/tmp/x'], { MUSUBI_PORT: '2000', MUSUBI_LOG_LEVEL: 'debug' });
     expect(r.help === false && r.config).toMatchObject({ port: 1030, dataDir: '/tmp/x', logLevel: 'debug' });
   });
+  it('reads on/off switches', () => {
+    const r = loadConfig(['--history', 'off'], {});
+    expect(r.help === false && r.config.history).toBe(false);
+    expect(() => loadConfig([], { MUSUBI_HISTORY: 'maybe' })).toThrow(/MUSUBI_HISTORY must be one of on, off/);
+  });
   it('names the setting and the problem for a bad value', () => {
     expect(() => loadConfig(['--port', 'abc'], {})).toThrow(/--port must be a whole number, got "abc"/);
     expect(() => loadConfig([], { MUSUBI_PORT: '70000' })).toThrow(/MUSUBI_PORT must be between 0 and 65535/);
