@@ -134,6 +134,65 @@ describe('Query Temporal Evolution of Entities (5.7.4, 6.18.3.2, 6.24)', () => {
   });
 });
 
+describe('scopeQ, count, pick/omit and lang on temporal operations (4.19, 6.3.13, 4.21, 4.15; 6.18.3.2, 6.19.3.1)', () => {
+  /** Entities of a type of their own, so that other tests' data does not change the counts. */
+  async function scoped(type: string, scopes: Array<string | string[]>): Promise<string[]> {
+    const ids: string[] = [];
+    for (const scope of scopes) {
+      const id = uid(type);
+      expectStatus(await post(TEMPORAL, { json: { id, type, scope, speed: [{ type: 'Property', value: 1, observedAt: T(1) }] } }), 201);
+      ids.push(id);
+    }
+    return ids;
+  }
+  const typeName = () => `Scoped${Math.random().toString(36).slice(2, 10)}`;
+
+  test('scopeQ selects temporal entities by scope, in GET and in the POST query (4.19, 6.18.3.2, 5.2.23)', async () => {
+    const type = typeName();
+    const [garden, porto] = await scoped(type, ['/Madrid/Gardens', '/Porto', '/Madrid']);
+    const res = await get(`${TEMPORAL}?type=${type}&timerel=after&timeAt=${T(1)}&scopeQ=${encodeURIComponent('/Madrid/+,/Porto')}`);
+    expectStatus(res, 200);
+    expect(res.body.map((e: { id: string }) => e.id).sort()).toEqual([garden, porto].sort());
+    const posted = await post(`${API}/temporal/entityOperations/query`, {
+      json: { type: 'Query', entities: [{ type }], scopeQ: '/Porto', temporalQ: { timerel: 'after', timeAt: T(1) } },
+    });
+    expectStatus(posted, 200);
+    expect(posted.body.map((e: { id: string }) => e.id)).toEqual([porto]);
+  });
+  test('count=true gives NGSILD-Results-Count, limit=0 only the count (6.3.13)', async () => {
+    const type = typeName();
+    await scoped(type, ['/A', '/A/B', '/C']);
+    const res = await get(`${TEMPORAL}?type=${type}&timerel=after&timeAt=${T(1)}&count=true&limit=1`);
+    expectStatus(res, 200);
+    expect(res.body).toHaveLength(1);
+    expect(res.headers.get('ngsild-results-count')).toBe('3');
+    const zero = await get(`${TEMPORAL}?type=${type}&timerel=after&timeAt=${T(1)}&count=true&limit=0&scopeQ=${encodeURIComponent('/A/#')}`);
+    expectStatus(zero, 200);
+    expect(zero.body).toEqual([]);
+    expect(zero.headers.get('ngsild-results-count')).toBe('2');
+  });
+  test('pick and omit project the temporal representation (4.21, 6.19.3.1)', async () => {
+    const id = await temporalEntity([10, 20]);
+    const picked = await get(`${temporalPath(id)}?pick=id,speed&lastN=1`);
+    expectStatus(picked, 200);
+    expect(Object.keys(picked.body).sort()).toEqual(['id', 'speed']);
+    const omitted = await get(`${TEMPORAL}?id=${encodeURIComponent(id)}&type=Vehicle&timerel=after&timeAt=${T(1)}&omit=type,owner`);
+    expectStatus(omitted, 200);
+    expect(Object.keys(omitted.body[0]).sort()).toEqual(['id', 'speed']);
+    expectProblem(await get(`${temporalPath(id)}?pick=id&omit=type`), 400, 'InvalidRequest');
+  });
+  test('lang reduces LanguageProperty instances to one language (4.15, 6.19.3.1)', async () => {
+    const id = uid('Vehicle');
+    const name = (en: string, fr: string, day: number) => ({ type: 'LanguageProperty', languageMap: { en, fr }, observedAt: T(day) });
+    expectStatus(await post(TEMPORAL, { json: { id, type: 'Vehicle', name: [name('Red', 'Rouge', 1), name('Blue', 'Bleu', 2)] } }), 201);
+    const res = await get(`${temporalPath(id)}?lang=fr`);
+    expectStatus(res, 200);
+    expect(res.body.name).toMatchObject([{ type: 'Property', value: 'Rouge', lang: 'fr' }, { type: 'Property', value: 'Bleu', lang: 'fr' }]);
+    const values = await get(`${temporalPath(id)}?lang=en&format=temporalValues`);
+    expect(values.body.name).toMatchObject({ type: 'Property', values: [['Red', T(1)], ['Blue', T(2)]] });
+  });
+});
+
 describe('temporal pagination (6.3.10)', () => {
   test('206 with Content-Range "DateTime <start>-<end>/*" when the history is longer than one response', async () => {
     const id = uid('Vehicle');

@@ -1,7 +1,8 @@
-import { badRequest } from '../common/errors.js';
+import { badRequest, invalidRequest } from '../common/errors.js';
 import { isUri } from '../common/syntax.js';
 import { booleanParam, list, type Params } from '../entities/query-params.js';
 import type { LdContext } from '../jsonld/types.js';
+import { parseScopeQ, type ScopeQuery } from '../query/scope-q.js';
 import type { TimeProperty } from '../store/temporal-store.js';
 
 /**
@@ -45,6 +46,11 @@ export interface TemporalParams {
   /** datasetId filter; undefined in the set is the default instance ("@none"). */
   datasetIds?: Set<string | undefined>;
   lang?: string;
+  /** pick / omit (4.21) as given: id, type, scope or attribute names, applied to the rendered entity. */
+  pick?: string[];
+  omit?: string[];
+  /** scopeQ (4.19): only entities whose scope matches. */
+  scopeQ?: ScopeQuery;
 }
 
 const TIMERELS: readonly string[] = ['before', 'after', 'between'];
@@ -173,9 +179,16 @@ export function parseTemporalParams(params: Params, ctx: LdContext, opts: { requ
   }
 
   const attrs = list(params, 'attrs');
-  const pick = list(params, 'pick', true)?.filter((n) => n !== 'id' && n !== 'type' && n !== 'scope');
-  const names = attrs ?? pick;
+  const pick = list(params, 'pick', true);
+  const omit = list(params, 'omit', true);
+  if (pick && omit) throw invalidRequest('pick and omit cannot be used together (clause 4.21)');
+  if (pick) out.pick = pick;
+  if (omit) out.omit = omit;
+  // Attribute names of pick narrow what is read; a pick of only id, type or scope reads every attribute.
+  const pickedAttrs = pick?.filter((n) => n !== 'id' && n !== 'type' && n !== 'scope');
+  const names = attrs ?? (pickedAttrs && pickedAttrs.length > 0 ? pickedAttrs : undefined);
   if (names) out.attrs = [...new Set(names.map((n) => ctx.expand(n)))];
+  if (params.scopeQ !== undefined) out.scopeQ = parseScopeQ(params.scopeQ);
   const datasetIds = list(params, 'datasetId');
   if (datasetIds) {
     for (const ds of datasetIds) if (ds !== '@none' && !isUri(ds)) throw badRequest(`datasetId ${JSON.stringify(ds)} is not a URI (nor @none) (clause 4.5.5)`);

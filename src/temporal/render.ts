@@ -6,6 +6,7 @@
 import type { RenderState } from '../entities/render-attribute.js';
 import { makeState, renderNormalized } from '../entities/render-attribute.js';
 import { NGSI_LD_NULL } from '../entities/parse-attribute.js';
+import { parseLangFilter, pickLanguage, type LangFilter } from '../entities/render-lang.js';
 import type { LdContext } from '../jsonld/types.js';
 import type { Attribute } from '../model/entity.js';
 import type { TemporalEntity, TemporalInstance, TimeProperty } from '../store/temporal-store.js';
@@ -49,7 +50,10 @@ export function renderTemporalEntity(
     const sorted = sortByTime(instances, opts.timeproperty);
     let rendered: unknown;
     if (opts.format === 'normalized') rendered = sorted.map((i) => renderInstance(i, st));
-    else rendered = perDataset(sorted, (group) => (opts.format === 'temporalValues' ? renderValues(group, st, opts.timeproperty) : renderAggregated(group, opts)));
+    else {
+      const lang = opts.lang === undefined || opts.lang === '' ? undefined : parseLangFilter(opts.lang);
+      rendered = perDataset(sorted, (group) => (opts.format === 'temporalValues' ? renderValues(group, st, opts.timeproperty, lang) : renderAggregated(group, opts, lang)));
+    }
     out[ctx.compact(name)] = rendered;
   }
   return out;
@@ -127,13 +131,27 @@ function simplifiedValue(a: Attribute, st: RenderState): unknown {
   }
 }
 
-function renderValues(group: TemporalInstance[], st: RenderState, tp: TimeProperty): Record<string, unknown> {
+/**
+ * With a language filter (4.15) a LanguageProperty becomes a Property whose values are the chosen strings, and
+ * "lang" names the language chosen for its newest instance.
+ */
+function renderValues(group: TemporalInstance[], st: RenderState, tp: TimeProperty, lang: LangFilter | undefined): Record<string, unknown> {
   const type = group[group.length - 1]!.attribute.type;
+  const reduce = lang !== undefined && type === 'LanguageProperty';
   const pairs: unknown[] = [];
+  let chosen: string | undefined;
   for (const inst of group) {
     const t = instanceTime(inst, tp);
     if (t === undefined) continue;
-    pairs.push([simplifiedValue(inst.attribute, st), t]);
+    const a = inst.attribute;
+    const choice = reduce && a.type === 'LanguageProperty' ? pickLanguage(a.languageMap ?? {}, lang) : undefined;
+    if (choice) chosen = choice.tag;
+    pairs.push([choice ? choice.value : simplifiedValue(a, st), t]);
+  }
+  if (reduce) {
+    const out: Record<string, unknown> = { type: 'Property', values: pairs };
+    if (chosen !== undefined) out.lang = chosen;
+    return out;
   }
   return { type, [VALUES_MEMBER[type]]: pairs };
 }
@@ -168,14 +186,18 @@ function isDeleted(inst: TemporalInstance): boolean {
  * between), else at the oldest instance, and last aggrPeriodDuration; a zero duration is one period over the
  * whole range (4.5.19.1), ending at the query's upper bound or else just after the newest instance.
  */
-function renderAggregated(group: TemporalInstance[], opts: TemporalRenderOptions): Record<string, unknown> {
+function renderAggregated(group: TemporalInstance[], opts: TemporalRenderOptions, lang?: LangFilter): Record<string, unknown> {
   const tp = opts.timeproperty;
-  const type = group[group.length - 1]!.attribute.type;
+  const last = group[group.length - 1]!.attribute.type;
+  const type = lang !== undefined && last === 'LanguageProperty' ? 'Property' : last;
   const points: Array<{ t: number; v: unknown }> = [];
   for (const inst of group) {
     const t = instanceTime(inst, tp);
     if (t === undefined || isDeleted(inst)) continue;
-    points.push({ t: Date.parse(t), v: aggregandOf(inst.attribute) });
+    const a = inst.attribute;
+    // a language filter (4.15) aggregates the chosen strings rather than whole languageMaps
+    const v = lang !== undefined && a.type === 'LanguageProperty' ? pickLanguage(a.languageMap ?? {}, lang)?.value : aggregandOf(a);
+    points.push({ t: Date.parse(t), v });
   }
   const methods = opts.aggrMethods ?? [];
   const out: Record<string, unknown> = { type };

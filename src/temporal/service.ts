@@ -7,6 +7,8 @@ import { list, parsePaging, parseSelectors, queryBodyToParams, type PagingLimits
 import type { RequestScope } from '../entities/service.js';
 import { DEFAULT_TENANT } from '../model/entity.js';
 import { compilePattern } from '../query/q-ast.js';
+import { project } from '../entities/projection.js';
+import { matchesScopeQ, type ScopeQuery } from '../query/scope-q.js';
 import { parseTypeSelector } from '../query/type-selector.js';
 import type { InstanceQuery, TemporalEntity, TemporalEntityFilter, TemporalInstance, TemporalStore } from '../store/temporal-store.js';
 import { parseTemporalParams, type TemporalParams } from './params.js';
@@ -34,6 +36,8 @@ export interface TemporalQueryResult {
   entities: Record<string, unknown>[];
   range?: ContentRange;
   next?: Record<string, string>;
+  /** With count=true (6.3.13): the number of entities matching the selection (id, idPattern, type, attrs, scopeQ). */
+  count?: number;
 }
 
 export interface TemporalServiceOptions {
@@ -62,7 +66,7 @@ export class TemporalService {
     if (!entity) throw notFound(`There is no temporal evolution of entity ${id}`);
     const { attrs, cut } = await this.readAttributes(scope.tenant, entity, p);
     const range = cut && this.trim(attrs, p, cut);
-    return { body: renderTemporalEntity(entity, attrs, scope.ctx, renderOptions(p)), range };
+    return { body: render(entity, attrs, scope.ctx, p), range };
   }
 
   /** Query Temporal Evolution of Entities (5.7.4): GET /temporal/entities and POST /temporal/entityOperations/query. */
@@ -99,7 +103,7 @@ export class TemporalService {
     }
     const paging = parsePaging(params, this.limits);
     await this.checkTenant(scope.tenant);
-    const page = await this.store.listEntities(scope.tenant, filter, { limit: paging.offset + paging.limit + 1, after: paging.after });
+    const page = await this.select(scope.tenant, filter, p.scopeQ, paging.offset + paging.limit + 1, paging.after);
     const more = page.length > paging.offset + paging.limit;
     const entities = page.slice(paging.offset, paging.offset + paging.limit);
     const read = [];
@@ -114,9 +118,10 @@ export class TemporalService {
       // Entities without instances in the temporal query's range are not part of the result (5.7.4.4).
       entities: read
         .filter((r) => [...r.attrs.values()].some((i) => i.length > 0))
-        .map((r) => renderTemporalEntity(r.entity, r.attrs, ctx, renderOptions(p))),
+        .map((r) => render(r.entity, r.attrs, ctx, p)),
       range,
     };
+    if (paging.count) result.count = await this.count(scope.tenant, filter, p.scopeQ);
     if (more && entities.length > 0) result.next = { limit: String(paging.limit), pageAfter: entities[entities.length - 1]!.id };
     return result;
   }
@@ -257,6 +262,35 @@ export class TemporalService {
     return { attrs, cut };
   }
 
+  /** Up to `limit` entities of the filter whose scope matches scopeQ (4.19), in id order after `after`. */
+  private async select(tenant: string, filter: TemporalEntityFilter, scopeQ: ScopeQuery | undefined, limit: number, after?: string): Promise<TemporalEntity[]> {
+    if (!scopeQ) return this.store.listEntities(tenant, filter, { limit, after });
+    const out: TemporalEntity[] = [];
+    let cursor = after;
+    for (;;) {
+      const batch = await this.store.listEntities(tenant, filter, { limit: SCAN_SLICE, after: cursor });
+      for (const e of batch) {
+        if (!matchesScopeQ(scopeQ, e.scope)) continue;
+        out.push(e);
+        if (out.length >= limit) return out;
+      }
+      if (batch.length < SCAN_SLICE) return out;
+      cursor = batch[batch.length - 1]!.id;
+    }
+  }
+
+  /** The number of entities of the filter matching scopeQ: NGSILD-Results-Count (6.3.13). */
+  private async count(tenant: string, filter: TemporalEntityFilter, scopeQ: ScopeQuery | undefined): Promise<number> {
+    let n = 0;
+    let cursor: string | undefined;
+    for (;;) {
+      const batch = await this.store.listEntities(tenant, filter, { limit: SCAN_SLICE, after: cursor });
+      for (const e of batch) if (!scopeQ || matchesScopeQ(scopeQ, e.scope)) n++;
+      if (batch.length < SCAN_SLICE) return n;
+      cursor = batch[batch.length - 1]!.id;
+    }
+  }
+
   private trim(attrs: Map<string, TemporalInstance[]>, p: TemporalParams, cut: Cut): ContentRange {
     return this.trimAll([attrs], p, cut);
   }
@@ -332,6 +366,21 @@ function checkId(id: unknown): asserts id is string {
 
 function checkAttrName(name: string): void {
   if (!isValidName(name)) throw badRequest(`Attribute name ${JSON.stringify(name)} is not valid (clause 4.6.2)`);
+}
+
+/** Entities are scanned for scopeQ and count in slices of this many. */
+const SCAN_SLICE = 500;
+
+/** The temporal representation of one entity, then pick / omit (4.21) over its members. */
+function render(entity: TemporalEntity, attrs: Map<string, TemporalInstance[]>, ctx: RequestScope['ctx'], p: TemporalParams): Record<string, unknown> {
+  const out = renderTemporalEntity(entity, attrs, ctx, renderOptions(p));
+  if (p.pick || p.omit) {
+    const deletedAt = out.deletedAt;
+    project(out, false, ctx, p.pick, p.omit);
+    // a system attribute like createdAt and modifiedAt, which project keeps
+    if (deletedAt !== undefined) out.deletedAt = deletedAt;
+  }
+  return out;
 }
 
 function renderOptions(p: TemporalParams) {

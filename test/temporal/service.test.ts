@@ -90,6 +90,72 @@ describe('query (5.7.4)', () => {
   });
 });
 
+describe('scopeQ, count, pick/omit and lang (4.19, 6.3.13, 4.21, 4.15)', () => {
+  const range = { timerel: 'after', timeAt: '2024-01-01T00:00:00Z', lastN: '1' };
+  beforeEach(async () => {
+    await service.upsert(scope(), { id: 'urn:ngsi-ld:Vehicle:2', type: 'Vehicle', scope: '/Madrid/Gardens', speed: history([1]) });
+    await service.upsert(scope(), { id: 'urn:ngsi-ld:Vehicle:3', type: 'Vehicle', scope: ['/Madrid', '/Porto'], speed: history([2]) });
+  });
+  it('scopeQ selects entities by scope, pages over the matches only, and is validated (4.19)', async () => {
+    const r = await service.query(scope(), { ...range, type: 'Vehicle', scopeQ: '/Madrid/#' });
+    expect(r.entities.map((e) => e.id)).toEqual(['urn:ngsi-ld:Vehicle:2', 'urn:ngsi-ld:Vehicle:3']);
+    expect((await service.query(scope(), { ...range, type: 'Vehicle', scopeQ: '/Madrid' })).entities.map((e) => e.id)).toEqual(['urn:ngsi-ld:Vehicle:3']);
+    expect((await service.query(scope(), { ...range, type: 'Vehicle', scopeQ: '/Madrid/+,/Porto' })).entities.map((e) => e.id)).toEqual(['urn:ngsi-ld:Vehicle:2', 'urn:ngsi-ld:Vehicle:3']);
+    const page = await service.query(scope(), { ...range, type: 'Vehicle', scopeQ: '/Madrid/#', limit: '1' });
+    expect(page.entities.map((e) => e.id)).toEqual(['urn:ngsi-ld:Vehicle:2']);
+    expect(page.next).toEqual({ limit: '1', pageAfter: 'urn:ngsi-ld:Vehicle:2' });
+    const body = service.bodyToParams({ type: 'Query', entities: [{ type: 'Vehicle' }], scopeQ: '/Porto', temporalQ: range });
+    expect((await service.query(scope(), body.params, body.selectors)).entities.map((e) => e.id)).toEqual(['urn:ngsi-ld:Vehicle:3']);
+    await expect(service.query(scope(), { ...range, type: 'Vehicle', scopeQ: '(/Madrid' })).rejects.toMatchObject({ kind: 'BadRequestData' });
+  });
+  it('count=true gives the number of matching entities, also with limit=0 (6.3.13)', async () => {
+    expect((await service.query(scope(), { ...range, type: 'Vehicle' })).count).toBeUndefined();
+    const r = await service.query(scope(), { ...range, type: 'Vehicle', count: 'true', limit: '1' });
+    expect(r.entities).toHaveLength(1);
+    expect(r.count).toBe(3);
+    const zero = await service.query(scope(), { ...range, type: 'Vehicle', scopeQ: '/Madrid/#', count: 'true', limit: '0' });
+    expect(zero.entities).toEqual([]);
+    expect(zero.count).toBe(2);
+    await expect(service.query(scope(), { ...range, type: 'Vehicle', count: 'yes' })).rejects.toMatchObject({ kind: 'BadRequestData' });
+  });
+  it('pick and omit keep or drop id, type, scope and attributes (4.21)', async () => {
+    const picked = await service.retrieve(scope(), 'urn:ngsi-ld:Vehicle:2', { pick: 'id,speed' });
+    expect(Object.keys(picked.body).sort()).toEqual(['id', 'speed']);
+    const onlyId = await service.query(scope(), { ...range, type: 'Vehicle', pick: 'id' });
+    expect(onlyId.entities).toEqual([{ id: ID }, { id: 'urn:ngsi-ld:Vehicle:2' }, { id: 'urn:ngsi-ld:Vehicle:3' }]);
+    const omitted = await service.retrieve(scope(), ID, { omit: 'type,owner', lastN: '1' });
+    expect(Object.keys(omitted.body).sort()).toEqual(['id', 'speed']);
+    const noScope = await service.query(scope(), { ...range, type: 'Vehicle', omit: 'scope|speed', scopeQ: '/Porto' });
+    expect(noScope.entities).toEqual([{ id: 'urn:ngsi-ld:Vehicle:3', type: 'Vehicle' }]);
+    await expect(service.retrieve(scope(), ID, { pick: 'id', omit: 'type' })).rejects.toMatchObject({ kind: 'InvalidRequest' });
+  });
+  it('lang reduces LanguageProperty instances to the chosen language in every format (4.15)', async () => {
+    await service.addAttributes(scope(), ID, {
+      name: [
+        { type: 'LanguageProperty', languageMap: { en: 'Red car', fr: 'Voiture rouge' }, observedAt: '2024-01-01T00:00:00Z' },
+        { type: 'LanguageProperty', languageMap: { en: 'Blue car', fr: 'Voiture bleue' }, observedAt: '2024-01-02T00:00:00Z' },
+      ],
+    });
+    const normalized = await service.retrieve(scope(), ID, { attrs: 'name', lang: 'fr' });
+    expect(normalized.body.name).toMatchObject([
+      { type: 'Property', value: 'Voiture rouge', lang: 'fr' },
+      { type: 'Property', value: 'Voiture bleue', lang: 'fr' },
+    ]);
+    const values = await service.retrieve(scope(), ID, { attrs: 'name', lang: 'en', format: 'temporalValues' });
+    expect(values.body.name).toEqual({ type: 'Property', values: [['Red car', '2024-01-01T00:00:00Z'], ['Blue car', '2024-01-02T00:00:00Z']], lang: 'en' });
+    const whole = await service.retrieve(scope(), ID, { attrs: 'name', format: 'temporalValues' });
+    expect(whole.body.name).toMatchObject({ type: 'LanguageProperty', languageMaps: [[{ languageMap: { en: 'Red car', fr: 'Voiture rouge' } }, '2024-01-01T00:00:00Z'], [{ languageMap: { en: 'Blue car', fr: 'Voiture bleue' } }, '2024-01-02T00:00:00Z']] });
+    const agg = await service.retrieve(scope(), ID, { attrs: 'name', lang: 'en', format: 'aggregatedValues', aggrMethods: 'max' });
+    expect(agg.body.name).toEqual({ type: 'Property', max: [['Red car', '2024-01-01T00:00:00.000Z', '2024-01-02T00:00:00.001Z']] });
+    const queried = await service.query(scope(), { type: 'Vehicle', attrs: 'name', timerel: 'after', timeAt: '2024-01-02T00:00:00Z', lang: 'fr' });
+    expect(queried.entities[0]!.name).toMatchObject([{ type: 'Property', value: 'Voiture bleue', lang: 'fr' }]);
+  });
+  it('keeps the 422 for q and geo-queries', async () => {
+    await expect(service.query(scope(), { ...range, type: 'Vehicle', q: 'speed>1' })).rejects.toMatchObject({ kind: 'OperationNotSupported' });
+    await expect(service.query(scope(), { ...range, type: 'Vehicle', georel: 'near;maxDistance==1', geometry: 'Point', coordinates: '[0,0]' })).rejects.toMatchObject({ kind: 'OperationNotSupported' });
+  });
+});
+
 describe('instance and attribute writes (5.6.12-5.6.16)', () => {
   it('adds attributes, modifies and deletes an instance, deletes attribute and entity', async () => {
     await service.addAttributes(scope(), ID, { temp: [{ type: 'Property', value: 1, observedAt: '2024-01-01T00:00:00Z' }, { type: 'Property', value: 2, observedAt: '2024-01-02T00:00:00Z' }] });
@@ -152,6 +218,11 @@ describe('HTTP binding (6.18-6.22)', () => {
     expect(bad.status).toBe(400);
     expect((await bad.json()).detail).toMatch(/endTimeAt/);
     expect((await call('GET', `/entities?type=Vehicle&timerel=after&timeAt=2024-01-01T00:00:00Z&lastN=1`)).status).toBe(200);
+    const counted = await call('GET', `/entities?type=Vehicle&timerel=after&timeAt=2024-01-01T00:00:00Z&lastN=1&count=true`);
+    expect(counted.headers.get('ngsild-results-count')).toBe('1');
+    expect((await call('GET', `/entities?type=Vehicle&timerel=after&timeAt=2024-01-01T00:00:00Z&lastN=1`)).headers.get('ngsild-results-count')).toBeNull();
+    const posted = await call('POST', '/entityOperations/query', { type: 'Query', entities: [{ type: 'Vehicle' }], scopeQ: '/Nowhere', temporalQ: { timerel: 'after', timeAt: '2024-01-01T00:00:00Z' } });
+    expect(await posted.json()).toEqual([]);
     expect((await call('POST', '/entityOperations/query', { type: 'Query', entities: [{ type: 'Vehicle' }], temporalQ: { timerel: 'after', timeAt: '2024-01-01T00:00:00Z' } })).status).toBe(206);
     expect((await call('DELETE', `/entities/${ID}/attrs/speed?deleteAll=true`)).status).toBe(204);
     expect((await call('DELETE', `/entities/${ID}`)).status).toBe(204);

@@ -41,7 +41,7 @@ export function registerTemporalRoutes(routes: RouteTable, deps: TemporalRouteDe
     const media = negotiate(c.req.header('accept'), false);
     const { scope, linkUrl } = await scopeOf(c);
     const result = await service.query(scope, c.req.query());
-    return send(c, result.entities, media, linkUrl, scope.ctx.source, result.range, pagingLinks(c.req.url, media, { next: result.next }));
+    return send(c, result.entities, media, linkUrl, scope.ctx.source, result.range, pagingLinks(c.req.url, media, { next: result.next }), result.count);
   });
 
   routes.add('POST', '/ngsi-ld/v1/temporal/entityOperations/query', async (c) => {
@@ -50,7 +50,7 @@ export function registerTemporalRoutes(routes: RouteTable, deps: TemporalRouteDe
     const { params, selectors } = service.bodyToParams(body);
     const linkUrl = typeof scope.ctx.source === 'string' ? scope.ctx.source : CORE_CONTEXT_URL;
     const result = await service.query(scope, { ...c.req.query(), ...params }, selectors);
-    return send(c, result.entities, media, linkUrl, scope.ctx.source, result.range, pagingLinks(c.req.url, media, { next: result.next }));
+    return send(c, result.entities, media, linkUrl, scope.ctx.source, result.range, pagingLinks(c.req.url, media, { next: result.next }), result.count);
   });
 
   routes.add('GET', `${BASE}/:entityId`, async (c) => {
@@ -93,7 +93,10 @@ export function registerTemporalRoutes(routes: RouteTable, deps: TemporalRouteDe
   });
 }
 
-/** 200, or 206 with Content-Range "DateTime <start>-<end>/<size>" when a history was cut (6.3.10). */
+/**
+ * 200, or 206 with Content-Range "DateTime <start>-<end>/<size>" when a history was cut (6.3.10); with count=true
+ * the NGSILD-Results-Count header (6.3.13).
+ */
 function send(
   c: Context<BrokerEnv>,
   payload: object,
@@ -102,6 +105,7 @@ function send(
   source: unknown,
   range: ContentRange | undefined,
   links: string[],
+  count?: number,
 ): Response {
   const headers: Record<string, string> = { 'Content-Type': media };
   let body: unknown = payload;
@@ -109,6 +113,7 @@ function send(
     body = Array.isArray(payload) ? payload.map((e) => ({ ...e, '@context': source })) : { ...payload, '@context': source };
   } else links = [linkHeader(linkUrl), ...links];
   if (links.length > 0) headers.Link = links.join(', ');
+  if (count !== undefined) headers['NGSILD-Results-Count'] = String(count);
   if (range) headers['Content-Range'] = `DateTime ${range.start}-${range.end}/${range.size}`;
   return c.body(JSON.stringify(body), range ? 206 : 200, headers);
 }
