@@ -1,3 +1,5 @@
+import { badRequest } from './errors.js';
+
 /** Lexical rules shared by every NGSI-LD resource: URIs (ids), names (clause 4.6.2) and DateTimes (4.6.3). */
 
 // A URI needs a scheme (RFC 3986) and no whitespace; NGSI-LD ids are URNs or URLs.
@@ -32,4 +34,14 @@ const LANGUAGE_TAG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/;
 
 export function isLanguageTag(tag: string): boolean {
   return tag === '@none' || LANGUAGE_TAG.test(tag);
+}
+
+/** BadRequestData unless `value` is a URI; `what` names it in the detail, e.g. "Entity id" (clause 4.5.1). */
+export function requireUri(value: unknown, what: string): asserts value is string {
+  if (!isUri(value)) throw badRequest(`${what} ${JSON.stringify(value)} is not a valid URI`);
+}
+
+/** BadRequestData unless `name` is a valid attribute name (clause 4.6.2). */
+export function requireAttributeName(name: string): void {
+  if (!isValidName(name)) throw badRequest(`Attribute name ${JSON.stringify(name)} is not valid (clause 4.6.2)`);
 }

@@ -1,5 +1,5 @@
 import { alreadyExists, badRequest, NgsiError, notFound, type ProblemDetails } from '../common/errors.js';
-import { isUri, isValidName, nowIso } from '../common/syntax.js';
+import { isUri, nowIso, requireAttributeName, requireUri } from '../common/syntax.js';
 import type { LdContext } from '../jsonld/types.js';
 import { DEFAULT_TENANT, type Entity } from '../model/entity.js';
 import { matchesTypes, type TypeSelector } from '../query/type-selector.js';
@@ -53,7 +53,7 @@ export class EntityService {
   }
 
   async retrieve(scope: RequestScope, id: string, types?: TypeSelector): Promise<Entity> {
-    checkId(id);
+    requireUri(id, 'Entity id');
     if (scope.tenant !== DEFAULT_TENANT) await this.requireTenant(scope.tenant);
     const entity = await this.store.get(scope.tenant, id);
     if (!entity || (types && !matchesTypes(types, entity.type))) throw notFound(describe(id, types));
@@ -125,7 +125,7 @@ export class EntityService {
   }
 
   async deleteAttribute(scope: RequestScope, id: string, attrName: string, opts: apply.DeleteAttributeOptions, types?: TypeSelector) {
-    if (!isValidName(attrName)) throw badRequest(`Attribute name ${JSON.stringify(attrName)} is not valid (clause 4.6.2)`);
+    requireAttributeName(attrName);
     if (opts.datasetId !== undefined && !isUri(opts.datasetId)) throw badRequest(`datasetId ${JSON.stringify(opts.datasetId)} is not a URI`);
     const now = scope.now ?? nowIso();
     await this.change(scope, id, types, (current) => {
@@ -218,7 +218,7 @@ export class EntityService {
   }
 
   private fragment(scope: RequestScope, id: string, body: unknown, now: string, nulls: 'none' | 'attribute' | 'member', simplified: boolean): ParsedEntity {
-    checkId(id);
+    requireUri(id, 'Entity id');
     const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'fragment', nulls, requireId: false, simplified });
     if (parsed.id !== undefined && parsed.id !== id) {
       throw badRequest(`The body's id ${parsed.id} differs from the entity id ${id} in the URL`);
@@ -227,7 +227,7 @@ export class EntityService {
   }
 
   private attributeName(scope: RequestScope, attrName: string, verb: string): string {
-    if (!isValidName(attrName)) throw badRequest(`Attribute name ${JSON.stringify(attrName)} is not valid (clause 4.6.2)`);
+    requireAttributeName(attrName);
     if (attrName === 'scope') throw badRequest(`scope cannot be ${verb} through the attribute resource (clauses 5.6.4, 5.6.19)`);
     return scope.ctx.expand(attrName);
   }
@@ -247,7 +247,7 @@ export class EntityService {
     types: TypeSelector | undefined,
     transition: (current: Entity) => Mutation<R>,
   ): Promise<R> {
-    checkId(id);
+    requireUri(id, 'Entity id');
     await this.requireTenant(scope.tenant);
     return this.store.mutate(scope.tenant, id, (current) => {
       if (!current || (types && !matchesTypes(types, current.type))) throw notFound(describe(id, types));
@@ -267,10 +267,6 @@ const put = (entity: Entity): Mutation<void> => ({ change: { kind: 'put', entity
 function putWith(outcome: { entity: Entity; result: apply.UpdateResult; changed: boolean }): Mutation<apply.UpdateResult> {
   const change = outcome.changed ? { kind: 'put' as const, entity: outcome.entity } : { kind: 'none' as const };
   return { change, result: outcome.result };
-}
-
-function checkId(id: string): void {
-  if (!isUri(id)) throw badRequest(`Entity id ${JSON.stringify(id)} is not a valid URI`);
 }
 
 function describe(id: string, types?: TypeSelector): string {

@@ -1,5 +1,5 @@
 import { badRequest } from '../common/errors.js';
-import { isDateTime, isUri } from '../common/syntax.js';
+import { isDateTime, isUri, requireUri } from '../common/syntax.js';
 import { NGSI_LD_NULL } from '../entities/parse-attribute.js';
 import { parseSelectors } from '../entities/query-params.js';
 import { validateAgainstSchema } from '../entities/schemas.js';
@@ -60,7 +60,7 @@ export interface ParsedSubscription {
 export function parseSubscription(body: unknown, ctx: LdContext, now: number): ParsedSubscription {
   validateAgainstSchema('subscription', body, 'The subscription');
   const raw = body as RawSubscription;
-  if (raw.id !== undefined) checkId(raw.id);
+  if (raw.id !== undefined) requireUri(raw.id, 'Subscription id');
   const noDeletions: Deletions = { top: new Set(), notification: new Set(), endpoint: new Set() };
   return { id: raw.id, ...apply(undefined, raw, noDeletions, ctx, now) };
 }
@@ -190,9 +190,6 @@ function checkWhole(spec: SubscriptionSpec, queries: SubscriptionQueries): void 
   checkNotification(spec.notification);
 }
 
-function checkId(id: string): void {
-  if (!isUri(id)) throw badRequest(`Subscription id ${JSON.stringify(id)} is not a valid URI (clause 5.2.12)`);
-}
 
 function nameList(value: string | string[]): string[] {
   const names = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim());

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, notFound } from '../common/errors.js';
-import { isUri } from '../common/syntax.js';
+import { requireUri } from '../common/syntax.js';
 import { parsePaging, type PagingLimits, type Params } from '../entities/query-params.js';
 import type { RequestScope } from '../entities/service.js';
 import type { ContextDefinition, LdContext } from '../jsonld/types.js';
@@ -91,7 +91,7 @@ export class SubscriptionService {
 
   /** Retrieve Subscription (5.8.3). */
   async retrieve(scope: RequestScope, id: string): Promise<SubscriptionView> {
-    checkId(id);
+    requireUri(id, 'Subscription id');
     const sub = await this.store.get(scope.tenant, id);
     if (!sub) throw notFound(`Subscription ${id} not found`);
     return this.view(sub);
@@ -115,7 +115,7 @@ export class SubscriptionService {
 
   /** Update Subscription (5.8.2). */
   async update(scope: RequestScope, id: string, fragment: unknown): Promise<void> {
-    checkId(id);
+    requireUri(id, 'Subscription id');
     const now = this.clock();
     const current = await this.store.get(scope.tenant, id);
     if (!current) throw notFound(`Subscription ${id} not found`);
@@ -136,7 +136,7 @@ export class SubscriptionService {
 
   /** Delete Subscription (5.8.5). */
   async delete(scope: RequestScope, id: string): Promise<void> {
-    checkId(id);
+    requireUri(id, 'Subscription id');
     if (!(await this.store.delete(scope.tenant, id))) throw notFound(`Subscription ${id} not found`);
     this.counters.forget(keyOf(scope.tenant, id));
     this.changed(scope.tenant, id, undefined);
@@ -239,9 +239,6 @@ export class SubscriptionService {
   }
 }
 
-function checkId(id: string): void {
-  if (!isUri(id)) throw badRequest(`Subscription id ${JSON.stringify(id)} is not a valid URI (clauses 5.8.2.4, 5.8.3.4, 5.8.5.4)`);
-}
 
 // Tenants cannot hold NUL (src/http/request.ts), so it separates them from ids.
 const keyOf = (tenant: string, id: string) => `${tenant}\u0000${id}`;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, NgsiError, notFound } from '../common/errors.js';
-import { isUri, isValidName, nowIso } from '../common/syntax.js';
+import { isUri, nowIso, requireAttributeName, requireUri } from '../common/syntax.js';
 import { parseAttributeMember } from '../entities/parse-attribute.js';
 import { parseTypes } from '../entities/parse-entity.js';
 import { list, parsePaging, parseSelectors, queryBodyToParams, type PagingLimits, type Params } from '../entities/query-params.js';
@@ -12,6 +12,7 @@ import { matchesScopeQ, type ScopeQuery } from '../query/scope-q.js';
 import { parseTypeSelector } from '../query/type-selector.js';
 import type { InstanceQuery, TemporalEntity, TemporalEntityFilter, TemporalInstance, TemporalStore } from '../store/temporal-store.js';
 import { parseTemporalParams, type TemporalParams } from './params.js';
+import { mergeCut, trimAt, type ContentRange, type Cut } from './paging.js';
 import { instanceTime, renderTemporalEntity } from './render.js';
 
 export interface TemporalLimits extends PagingLimits {
@@ -20,12 +21,6 @@ export interface TemporalLimits extends PagingLimits {
 }
 
 /** Clause 6.3.10: the time range a 206 answer covers. */
-export interface ContentRange {
-  start: string;
-  end: string;
-  size: number | '*';
-}
-
 export interface TemporalResult {
   body: Record<string, unknown>;
   /** Set when some attribute's history was cut (206 Partial Content). */
@@ -48,6 +43,8 @@ export interface TemporalServiceOptions {
 const ENTITY_MEMBERS = new Set(['id', 'type', 'scope', '@context', 'createdAt', 'modifiedAt', 'deletedAt', '@id', '@type']);
 
 /** Temporal Evolution of Entities: retrieve (5.7.3), query (5.7.4) and writes (5.6.11-5.6.16). */
+export type { ContentRange };
+
 export class TemporalService {
   constructor(
     private readonly store: TemporalStore,
@@ -59,13 +56,13 @@ export class TemporalService {
 
   /** Retrieve Temporal Evolution of an Entity (5.7.3). */
   async retrieve(scope: RequestScope, id: string, params: Params): Promise<TemporalResult> {
-    checkId(id);
+    requireUri(id, 'Entity id');
     const p = parseTemporalParams(params, scope.ctx, { requireTemporalQuery: false });
     await this.checkTenant(scope.tenant);
     const entity = await this.store.getEntity(scope.tenant, id);
     if (!entity) throw notFound(`There is no temporal evolution of entity ${id}`);
     const { attrs, cut } = await this.readAttributes(scope.tenant, entity, p);
-    const range = cut && this.trim(attrs, p, cut);
+    const range = cut && trimAt([attrs], p, cut);
     return { body: render(entity, attrs, scope.ctx, p), range };
   }
 
@@ -79,7 +76,7 @@ export class TemporalService {
     const filter: TemporalEntityFilter = {};
     const ids = list(params, 'id');
     if (ids) {
-      for (const i of ids) checkId(i);
+      for (const i of ids) requireUri(i, 'Entity id');
       filter.ids = ids;
     }
     if (params.idPattern !== undefined) {
@@ -113,7 +110,7 @@ export class TemporalService {
       read.push({ entity, attrs: r.attrs });
       if (r.cut) cut = mergeCut(cut, r.cut, p.query.lastN !== undefined);
     }
-    const range = cut && this.trimAll(read.map((r) => r.attrs), p, cut);
+    const range = cut && trimAt(read.map((r) => r.attrs), p, cut);
     const result: TemporalQueryResult = {
       // Entities without instances in the temporal query's range are not part of the result (5.7.4.4).
       entities: read
@@ -129,7 +126,6 @@ export class TemporalService {
   /** Create or Update (Upsert) Temporal Evolution of an Entity (5.6.11); true when created. */
   async upsert(scope: RequestScope, body: unknown): Promise<boolean> {
     const parsed = this.parseFragment(scope, body, true);
-    await this.checkTenantForWrite(scope.tenant);
     const existing = await this.store.getEntity(scope.tenant, parsed.id!);
     const type = mergeTypes(existing?.type, parsed.type);
     await this.store.append(scope.tenant, { id: parsed.id!, type, scope: parsed.scope ?? existing?.scope }, parsed.instances);
@@ -138,7 +134,7 @@ export class TemporalService {
 
   /** Add Attributes to Temporal Evolution of an Entity (5.6.12). */
   async addAttributes(scope: RequestScope, id: string, body: unknown): Promise<void> {
-    checkId(id);
+    requireUri(id, 'Entity id');
     const parsed = this.parseFragment(scope, body, false);
     if (parsed.id !== undefined && parsed.id !== id) throw badRequest(`The body's id ${parsed.id} is not the entity ${id} of the URL`);
     await this.checkTenant(scope.tenant);
@@ -149,8 +145,8 @@ export class TemporalService {
 
   /** Modify Attribute instance (5.6.14): the body is a fragment holding the attribute with one instance. */
   async modifyInstance(scope: RequestScope, id: string, attrId: string, instanceId: string, body: unknown): Promise<void> {
-    checkId(id);
-    checkAttrName(attrId);
+    requireUri(id, 'Entity id');
+    requireAttributeName(attrId);
     if (!isUri(instanceId)) throw badRequest(`instanceId ${JSON.stringify(instanceId)} is not a URI (clause 5.6.14.4)`);
     const attr = scope.ctx.expand(attrId);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a JSON object: an EntityTemporal fragment with the attribute (clause 5.6.14.3)');
@@ -174,8 +170,8 @@ export class TemporalService {
 
   /** Delete Attribute from Temporal Evolution (5.6.13): the default instance, one dataset, or with deleteAll every one. */
   async deleteAttribute(scope: RequestScope, id: string, attrId: string, target: { datasetId?: string; deleteAll: boolean }): Promise<void> {
-    checkId(id);
-    checkAttrName(attrId);
+    requireUri(id, 'Entity id');
+    requireAttributeName(attrId);
     if (target.datasetId !== undefined && !isUri(target.datasetId)) throw badRequest(`datasetId ${JSON.stringify(target.datasetId)} is not a URI`);
     await this.checkTenant(scope.tenant);
     if (!(await this.store.getEntity(scope.tenant, id))) throw notFound(`There is no temporal evolution of entity ${id}`);
@@ -185,8 +181,8 @@ export class TemporalService {
 
   /** Delete Attribute instance (5.6.15). */
   async deleteInstance(scope: RequestScope, id: string, attrId: string, instanceId: string): Promise<void> {
-    checkId(id);
-    checkAttrName(attrId);
+    requireUri(id, 'Entity id');
+    requireAttributeName(attrId);
     if (!isUri(instanceId)) throw badRequest(`instanceId ${JSON.stringify(instanceId)} is not a URI (clause 5.6.15.4)`);
     await this.checkTenant(scope.tenant);
     if (!(await this.store.getEntity(scope.tenant, id))) throw notFound(`There is no temporal evolution of entity ${id}`);
@@ -197,7 +193,7 @@ export class TemporalService {
 
   /** Delete Temporal Evolution of an Entity (5.6.16). */
   async deleteEntity(scope: RequestScope, id: string): Promise<void> {
-    checkId(id);
+    requireUri(id, 'Entity id');
     await this.checkTenant(scope.tenant);
     if (!(await this.store.deleteEntity(scope.tenant, id))) throw notFound(`There is no temporal evolution of entity ${id}`);
   }
@@ -208,7 +204,7 @@ export class TemporalService {
     const id = b.id ?? b['@id'];
     if (id !== undefined || requireId) {
       if (id === undefined) throw badRequest('The temporal entity has no "id" (clause 5.6.11.4)');
-      checkId(id);
+      requireUri(id, 'Entity id');
     }
     const rawType = b.type ?? b['@type'];
     if (requireId && rawType === undefined) throw badRequest('The temporal entity has no "type" (clause 5.2.20)');
@@ -223,7 +219,7 @@ export class TemporalService {
     const instances: Record<string, TemporalInstance[]> = {};
     for (const [name, raw] of Object.entries(b)) {
       if (ENTITY_MEMBERS.has(name)) continue;
-      checkAttrName(name);
+      requireAttributeName(name);
       const expanded = scope.ctx.expand(name);
       // Several instances of one attribute are its history: they may all be default instances (no datasetId).
       const elements = Array.isArray(raw) && raw.length > 0 && raw.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x)) ? raw : [raw];
@@ -291,44 +287,6 @@ export class TemporalService {
     }
   }
 
-  private trim(attrs: Map<string, TemporalInstance[]>, p: TemporalParams, cut: Cut): ContentRange {
-    return this.trimAll([attrs], p, cut);
-  }
-
-  /**
-   * A cut history makes the whole answer end at the cut (so that the next request, from the Content-Range, misses
-   * nothing), and gives the Content-Range of 6.3.10.
-   */
-  private trimAll(all: Map<string, TemporalInstance[]>[], p: TemporalParams, cut: Cut): ContentRange {
-    const tp = p.query.timeproperty;
-    const backwards = p.query.lastN !== undefined;
-    const limit = Date.parse(cut.at);
-    let oldest: string | undefined;
-    let newest: string | undefined;
-    for (const attrs of all) {
-      for (const [name, instances] of attrs) {
-        const kept = instances.filter((i) => {
-          const t = instanceTime(i, tp);
-          if (t === undefined) return false;
-          return backwards ? Date.parse(t) >= limit : Date.parse(t) <= limit;
-        });
-        attrs.set(name, kept);
-        for (const i of kept) {
-          const t = instanceTime(i, tp)!;
-          if (oldest === undefined || Date.parse(t) < Date.parse(oldest)) oldest = t;
-          if (newest === undefined || Date.parse(t) > Date.parse(newest)) newest = t;
-        }
-      }
-    }
-    const q = p.query;
-    if (backwards) {
-      const start = q.timerel === 'before' ? q.timeAt! : q.timerel === 'between' ? q.endTimeAt! : newest ?? cut.at;
-      return { start, end: oldest ?? cut.at, size: q.lastN! };
-    }
-    const start = q.timerel === 'after' || q.timerel === 'between' ? q.timeAt! : oldest ?? cut.at;
-    return { start, end: newest ?? cut.at, size: '*' };
-  }
-
   private async tenantExists(tenant: string): Promise<boolean> {
     if (tenant === DEFAULT_TENANT) return true;
     if (this.options.tenantExists) return this.options.tenantExists(tenant);
@@ -338,34 +296,12 @@ export class TemporalService {
   private async checkTenant(tenant: string): Promise<void> {
     if (!(await this.tenantExists(tenant))) throw new NgsiError('NonexistentTenant', `Tenant "${tenant}" does not exist (clause 6.3.14)`);
   }
-
-  /** Upsert creates a tenant on its first write, as Create Entity does. */
-  private async checkTenantForWrite(_tenant: string): Promise<void> {}
-}
-
-interface Cut {
-  at: string;
-}
-
-function mergeCut(a: Cut | undefined, b: Cut, backwards: boolean): Cut {
-  if (!a) return b;
-  // The answer must end where the shortest history ends: forwards the earliest cut, backwards the latest.
-  const earlier = Date.parse(b.at) < Date.parse(a.at);
-  return backwards ? (earlier ? a : b) : earlier ? b : a;
 }
 
 function mergeTypes(existing: string[] | undefined, added: string[] | undefined): string[] {
   const out = [...(existing ?? [])];
   for (const t of added ?? []) if (!out.includes(t)) out.push(t);
   return out;
-}
-
-function checkId(id: unknown): asserts id is string {
-  if (!isUri(id)) throw badRequest(`Entity id ${JSON.stringify(id)} is not a valid URI (clause 4.5.1)`);
-}
-
-function checkAttrName(name: string): void {
-  if (!isValidName(name)) throw badRequest(`Attribute name ${JSON.stringify(name)} is not valid (clause 4.6.2)`);
 }
 
 /** Entities are scanned for scopeQ and count in slices of this many. */
