@@ -117,18 +117,21 @@ async function main(): Promise<number> {
   } else {
     if (probe.status !== 200) console.error(`temporal probe answered ${probe.status}; measuring anyway`);
     const ids = Array.from({ length: Math.min(ENTITIES, 1000) }, (_, k) => entityId(Math.floor((k * ENTITIES) / Math.min(ENTITIES, 1000))));
-    const queries: [string, string][] = [
-      ['lastN=10', `attrs=temperature&lastN=10&timerel=before&timeAt=${end}`],
-      ['1-hour window', `attrs=temperature&timerel=between&timeAt=${mid}&endTimeAt=${hourLater}`],
+    const retrieve = (query: string) => (id: string) => `${TEMPORAL}/${encodeURIComponent(id)}?${query}`;
+    const queries: [string, (id: string) => string][] = [
+      ['lastN=10', retrieve(`attrs=temperature&lastN=10&timerel=before&timeAt=${end}`)],
+      ['1-hour window', retrieve(`attrs=temperature&timerel=between&timeAt=${mid}&endTimeAt=${hourLater}`)],
       [
         'hourly avg (all)',
-        `attrs=temperature&timerel=between&timeAt=${observedAt(0)}&endTimeAt=${end}&aggrMethods=avg&aggrPeriodDuration=PT1H&format=aggregatedValues`,
+        retrieve(`attrs=temperature&timerel=between&timeAt=${observedAt(0)}&endTimeAt=${end}&aggrMethods=avg&aggrPeriodDuration=PT1H&format=aggregatedValues`),
       ],
+      // Query Temporal Evolution (5.7.4) of one entity with a values filter over the instances of the window.
+      ['q, 1-hour window', (id) => `${TEMPORAL}?id=${encodeURIComponent(id)}&type=Sensor&q=temperature%3E0&timerel=between&timeAt=${mid}&endTimeAt=${hourLater}`],
     ];
     const rows: string[][] = [];
     const stats: Record<string, Stats> = {};
-    for (const [label, query] of queries) {
-      const requests = (): autocannon.Request[] => ids.map((id) => ({ method: 'GET', path: `${TEMPORAL}/${encodeURIComponent(id)}?${query}` }));
+    for (const [label, path] of queries) {
+      const requests = (): autocannon.Request[] => ids.map((id) => ({ method: 'GET', path: path(id) }));
       const s = await measure(label, broker.url, requests, { duration: DURATION, connections: CONNECTIONS, warmup: 1 });
       stats[label] = s;
       rows.push([label, String(Math.round(s.reqPerSec)), s.p50.toFixed(2), s.p99.toFixed(2), String(s.non2xx), String(s.errors)]);

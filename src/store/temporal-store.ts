@@ -34,6 +34,12 @@ export interface InstanceQuery {
   lastN?: number;
   /** At most this many instances (a page of a long history). */
   limit: number;
+  /**
+   * Only instances for which this holds (the q and geo-query of a temporal query, 5.7.4.4). A backend evaluates it in
+   * memory on each instance of the range, after its own filters and before `limit` and `lastN` count, so that a page
+   * is `limit` matching instances; memory stays bounded by `limit`, the time spent by the size of the range.
+   */
+  where?: (instance: TemporalInstance) => boolean;
 }
 
 /** What the history knows of an entity as a whole. */

@@ -16,11 +16,9 @@ import { pickLanguage } from '../entities/render-lang.js';
 import { onlyDatasets, project } from '../entities/projection.js';
 import type { LdContext } from '../jsonld/types.js';
 import type { Attribute, Entity } from '../model/entity.js';
+import { NGSI_LD_NULL, nullValueMember } from '../model/ngsi-null.js';
 import type { CompiledSubscription } from './compiled.js';
 import { diffEntities, type InstanceChange } from './engine-match.js';
-
-/** The NGSI-LD Null (clause 4.5.0). */
-export const NGSI_LD_NULL = 'urn:ngsi-ld:null';
 
 /** One entity to notify: its state before and after (after absent: deleted), and when the change was committed. */
 export interface NotifiedEntity {
@@ -141,28 +139,9 @@ function renderDeleted(a: Attribute, st: RenderState, at: string, previous: bool
   const normalized = st.format === 'normalized';
   const o: Record<string, unknown> = {};
   if (normalized) o.type = a.type;
-  switch (a.type) {
-    case 'Relationship':
-      o.object = NGSI_LD_NULL;
-      break;
-    case 'LanguageProperty':
-      o.languageMap = { '@none': NGSI_LD_NULL };
-      break;
-    case 'VocabProperty':
-      o.vocab = NGSI_LD_NULL;
-      break;
-    case 'JsonProperty':
-      o.json = NGSI_LD_NULL;
-      break;
-    case 'ListProperty':
-      o.valueList = [NGSI_LD_NULL];
-      break;
-    case 'ListRelationship':
-      o.objectList = normalized ? [{ object: NGSI_LD_NULL }] : [NGSI_LD_NULL];
-      break;
-    default:
-      o.value = NGSI_LD_NULL;
-  }
+  Object.assign(o, nullValueMember(a.type));
+  // the normalized form writes each ListRelationship item as an object (4.5.22)
+  if (normalized && a.type === 'ListRelationship') o.objectList = [{ object: NGSI_LD_NULL }];
   if (a.datasetId !== undefined) o.datasetId = a.datasetId;
   if (st.sysAttrs) {
     o.createdAt = a.createdAt;

@@ -8,12 +8,13 @@ import type { RequestScope } from '../entities/service.js';
 import { DEFAULT_TENANT } from '../model/entity.js';
 import { compilePattern } from '../query/q-ast.js';
 import { project } from '../entities/projection.js';
-import { matchesScopeQ, type ScopeQuery } from '../query/scope-q.js';
 import { parseTypeSelector } from '../query/type-selector.js';
-import type { InstanceQuery, TemporalEntity, TemporalEntityFilter, TemporalInstance, TemporalStore } from '../store/temporal-store.js';
+import type { TemporalEntity, TemporalEntityFilter, TemporalInstance, TemporalStore } from '../store/temporal-store.js';
 import { parseTemporalParams, type TemporalParams } from './params.js';
 import { mergeCut, trimAt, type ContentRange, type Cut } from './paging.js';
-import { instanceTime, renderTemporalEntity } from './render.js';
+import { parseTemporalFilter } from './query-filter.js';
+import { TemporalReader } from './reader.js';
+import { renderTemporalEntity } from './render.js';
 
 export interface TemporalLimits extends PagingLimits {
   /** Most instances of one attribute in one response (--temporal-max-instances); more gives 206 (6.3.10). */
@@ -31,7 +32,7 @@ export interface TemporalQueryResult {
   entities: Record<string, unknown>[];
   range?: ContentRange;
   next?: Record<string, string>;
-  /** With count=true (6.3.13): the number of entities matching the selection (id, idPattern, type, attrs, scopeQ). */
+  /** With count=true (6.3.13): the number of entities in the result, over all pages. */
   count?: number;
 }
 
@@ -46,11 +47,15 @@ const ENTITY_MEMBERS = new Set(['id', 'type', 'scope', '@context', 'createdAt', 
 export type { ContentRange };
 
 export class TemporalService {
+  private readonly reader: TemporalReader;
+
   constructor(
     private readonly store: TemporalStore,
     private readonly limits: TemporalLimits,
     private readonly options: TemporalServiceOptions = {},
-  ) {}
+  ) {
+    this.reader = new TemporalReader(store, limits.maxInstances);
+  }
 
   readonly bodyToParams = temporalBodyToParams;
 
@@ -61,7 +66,7 @@ export class TemporalService {
     await this.checkTenant(scope.tenant);
     const entity = await this.store.getEntity(scope.tenant, id);
     if (!entity) throw notFound(`There is no temporal evolution of entity ${id}`);
-    const { attrs, cut } = await this.readAttributes(scope.tenant, entity, p);
+    const { attrs, cut } = await this.reader.readAttributes(scope.tenant, entity, p);
     const range = cut && trimAt([attrs], p, cut);
     return { body: render(entity, attrs, scope.ctx, p), range };
   }
@@ -70,9 +75,7 @@ export class TemporalService {
   async query(scope: RequestScope, params: Params, selectors?: unknown[]): Promise<TemporalQueryResult> {
     const { ctx } = scope;
     const p = parseTemporalParams(params, ctx, { requireTemporalQuery: true });
-    if (params.q !== undefined || params.georel !== undefined || params.geometry !== undefined) {
-      throw new NgsiError('OperationNotSupported', 'q and geo-queries over temporal evolutions are not supported by this broker yet; select entities by id, idPattern, type and attrs');
-    }
+    const valuesFilter = parseTemporalFilter(params, ctx);
     const filter: TemporalEntityFilter = {};
     const ids = list(params, 'id');
     if (ids) {
@@ -95,30 +98,30 @@ export class TemporalService {
     }
     if (p.attrs) filter.attrs = p.attrs;
     const typed = params.type !== undefined || selectors?.some((s) => typeof (s as { type?: unknown })?.type === 'string');
-    if (!typed && !p.attrs && params.local !== 'true') {
-      throw badRequest('Too wide a query: give at least one of type (type=* for all), attrs or local=true (clause 5.7.4.4)');
+    if (!typed && !p.attrs && !valuesFilter.q && !valuesFilter.geo && params.local !== 'true') {
+      throw badRequest('Too wide a query: give at least one of type (type=* for all), attrs, q, a geo-query or local=true (clause 5.7.4.4)');
     }
     const paging = parsePaging(params, this.limits);
     await this.checkTenant(scope.tenant);
-    const page = await this.select(scope.tenant, filter, p.scopeQ, paging.offset + paging.limit + 1, paging.after);
+    const inResult = (e: TemporalEntity) => this.reader.inResult(scope.tenant, e, p, valuesFilter);
+    const page = await this.reader.select(scope.tenant, filter, inResult, paging.offset + paging.limit + 1, paging.after);
     const more = page.length > paging.offset + paging.limit;
     const entities = page.slice(paging.offset, paging.offset + paging.limit);
     const read = [];
     let cut: Cut | undefined;
     for (const entity of entities) {
-      const r = await this.readAttributes(scope.tenant, entity, p);
+      const r = await this.reader.readAttributes(scope.tenant, entity, p, valuesFilter);
       read.push({ entity, attrs: r.attrs });
       if (r.cut) cut = mergeCut(cut, r.cut, p.query.lastN !== undefined);
     }
     const range = cut && trimAt(read.map((r) => r.attrs), p, cut);
     const result: TemporalQueryResult = {
-      // Entities without instances in the temporal query's range are not part of the result (5.7.4.4).
-      entities: read
-        .filter((r) => [...r.attrs.values()].some((i) => i.length > 0))
-        .map((r) => render(r.entity, r.attrs, ctx, p)),
+      // Every selected entity has instances to show; one whose instances all lie past a 206 cut (6.3.10) is left to
+      // the next time range, like the instances themselves.
+      entities: read.filter((r) => [...r.attrs.values()].some((i) => i.length > 0)).map((r) => render(r.entity, r.attrs, ctx, p)),
       range,
     };
-    if (paging.count) result.count = await this.count(scope.tenant, filter, p.scopeQ);
+    if (paging.count) result.count = await this.reader.count(scope.tenant, filter, inResult);
     if (more && entities.length > 0) result.next = { limit: String(paging.limit), pageAfter: entities[entities.length - 1]!.id };
     return result;
   }
@@ -235,58 +238,6 @@ export class TemporalService {
     return { id: id as string | undefined, type, scope: entityScope, instances };
   }
 
-  /** Reads the instances of the requested attributes; `cut` says where the history was cut by maxInstances. */
-  private async readAttributes(tenant: string, entity: TemporalEntity, p: TemporalParams): Promise<{ attrs: Map<string, TemporalInstance[]>; cut?: Cut }> {
-    const names = p.attrs ?? (await this.store.attributes(tenant, entity.id));
-    const max = this.limits.maxInstances;
-    const lastN = p.query.lastN;
-    const want = lastN !== undefined ? Math.min(lastN, max + 1) : max + 1;
-    const q: InstanceQuery = { timeproperty: p.query.timeproperty, from: p.query.from, to: p.query.to, datasetIds: p.datasetIds, lastN, limit: want };
-    const attrs = new Map<string, TemporalInstance[]>();
-    let cut: Cut | undefined;
-    for (const name of names) {
-      let instances = await this.store.instances(tenant, entity.id, name, q);
-      if (instances.length > max) {
-        instances = instances.slice(0, max);
-        const times = instances.map((i) => instanceTime(i, p.query.timeproperty)).filter((t): t is string => t !== undefined);
-        // Forwards: the newest kept; backwards (lastN): the oldest kept.
-        const at = lastN === undefined ? times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)) : times.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));
-        cut = mergeCut(cut, { at }, lastN !== undefined);
-      }
-      if (instances.length > 0) attrs.set(name, instances);
-    }
-    return { attrs, cut };
-  }
-
-  /** Up to `limit` entities of the filter whose scope matches scopeQ (4.19), in id order after `after`. */
-  private async select(tenant: string, filter: TemporalEntityFilter, scopeQ: ScopeQuery | undefined, limit: number, after?: string): Promise<TemporalEntity[]> {
-    if (!scopeQ) return this.store.listEntities(tenant, filter, { limit, after });
-    const out: TemporalEntity[] = [];
-    let cursor = after;
-    for (;;) {
-      const batch = await this.store.listEntities(tenant, filter, { limit: SCAN_SLICE, after: cursor });
-      for (const e of batch) {
-        if (!matchesScopeQ(scopeQ, e.scope)) continue;
-        out.push(e);
-        if (out.length >= limit) return out;
-      }
-      if (batch.length < SCAN_SLICE) return out;
-      cursor = batch[batch.length - 1]!.id;
-    }
-  }
-
-  /** The number of entities of the filter matching scopeQ: NGSILD-Results-Count (6.3.13). */
-  private async count(tenant: string, filter: TemporalEntityFilter, scopeQ: ScopeQuery | undefined): Promise<number> {
-    let n = 0;
-    let cursor: string | undefined;
-    for (;;) {
-      const batch = await this.store.listEntities(tenant, filter, { limit: SCAN_SLICE, after: cursor });
-      for (const e of batch) if (!scopeQ || matchesScopeQ(scopeQ, e.scope)) n++;
-      if (batch.length < SCAN_SLICE) return n;
-      cursor = batch[batch.length - 1]!.id;
-    }
-  }
-
   private async tenantExists(tenant: string): Promise<boolean> {
     if (tenant === DEFAULT_TENANT) return true;
     if (this.options.tenantExists) return this.options.tenantExists(tenant);
@@ -303,9 +254,6 @@ function mergeTypes(existing: string[] | undefined, added: string[] | undefined)
   for (const t of added ?? []) if (!out.includes(t)) out.push(t);
   return out;
 }
-
-/** Entities are scanned for scopeQ and count in slices of this many. */
-const SCAN_SLICE = 500;
 
 /** The temporal representation of one entity, then pick / omit (4.21) over its members. */
 function render(entity: TemporalEntity, attrs: Map<string, TemporalInstance[]>, ctx: RequestScope['ctx'], p: TemporalParams): Record<string, unknown> {

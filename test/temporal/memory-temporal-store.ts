@@ -41,7 +41,7 @@ export class MemoryTemporalStore implements TemporalStore {
       if (q.from !== undefined && Date.parse(t) < Date.parse(q.from)) return false;
       if (q.to !== undefined && Date.parse(t) >= Date.parse(q.to)) return false;
       if (q.datasetIds && !q.datasetIds.has(i.attribute.datasetId)) return false;
-      return true;
+      return !q.where || q.where(i);
     });
     out.sort((a, b) => Date.parse(time(a)!) - Date.parse(time(b)!));
     if (q.lastN !== undefined) out = out.reverse().slice(0, q.lastN);

@@ -150,10 +150,6 @@ describe('scopeQ, count, pick/omit and lang (4.19, 6.3.13, 4.21, 4.15)', () => {
     const queried = await service.query(scope(), { type: 'Vehicle', attrs: 'name', timerel: 'after', timeAt: '2024-01-02T00:00:00Z', lang: 'fr' });
     expect(queried.entities[0]!.name).toMatchObject([{ type: 'Property', value: 'Voiture bleue', lang: 'fr' }]);
   });
-  it('keeps the 422 for q and geo-queries', async () => {
-    await expect(service.query(scope(), { ...range, type: 'Vehicle', q: 'speed>1' })).rejects.toMatchObject({ kind: 'OperationNotSupported' });
-    await expect(service.query(scope(), { ...range, type: 'Vehicle', georel: 'near;maxDistance==1', geometry: 'Point', coordinates: '[0,0]' })).rejects.toMatchObject({ kind: 'OperationNotSupported' });
-  });
 });
 
 describe('instance and attribute writes (5.6.12-5.6.16)', () => {

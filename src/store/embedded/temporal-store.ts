@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database, RootDatabase } from 'lmdb';
 import { RE2JS } from 're2js';
 import type { Attribute, Entity } from '../../model/entity.js';
+import { nullValueMember } from '../../model/ngsi-null.js';
 import { matchesTypes } from '../../query/type-selector.js';
 import type { InstanceQuery, TemporalEntity, TemporalEntityFilter, TemporalInstance, TemporalStore, TimeProperty } from '../temporal-store.js';
 import { keyProblem } from './embedded-store.js';
@@ -36,8 +37,6 @@ const HIGH = '\u{10FFFF}';
 const BATCH = 10_000;
 /** Room left under lmdb's key limit for the attribute name, property code, time, seq and instance id. */
 const MAX_ATTR_KEY_BYTES = 1800;
-
-const NULL_URI = 'urn:ngsi-ld:null';
 
 /**
  * History of attributes in the lmdb environment of the embedded entity store (clauses 4.5.6-4.5.9).
@@ -160,14 +159,17 @@ export class EmbeddedTemporalStore implements TemporalStore, HistoryRecorder {
     if (query.from !== undefined) low.push(toMs(query.from));
     const high: unknown[] = [tenant, id, attr, prop, query.to === undefined ? HIGH : toMs(query.to)];
     const reverse = query.lastN !== undefined;
-    const filter = query.datasetIds;
+    const { datasetIds: filter, where } = query;
+    // A filtered read stops at `want` matches rather than at `want` entries.
+    const limit = filter || where ? {} : { limit: want };
     const range = reverse
-      ? this.timesDb.getRange({ start: high as TimeKey, end: low as TimeKey, reverse: true, ...(filter ? {} : { limit: want }) })
-      : this.timesDb.getRange({ start: low as TimeKey, end: high as TimeKey, ...(filter ? {} : { limit: want }) });
+      ? this.timesDb.getRange({ start: high as TimeKey, end: low as TimeKey, reverse: true, ...limit })
+      : this.timesDb.getRange({ start: low as TimeKey, end: high as TimeKey, ...limit });
     for (const { value } of range) {
       if (filter && !filter.has(value[1] ?? undefined)) continue;
       const stored = this.instancesDb.get([tenant, id, attr, value[0]]);
       if (!stored) continue;
+      if (where && !where(stored.i)) continue;
       out.push(stored.i);
       if (out.length >= want) break;
     }
@@ -355,29 +357,7 @@ function recordedMs(instance: TemporalInstance): number {
 
 /** The deletion record of an instance (clause 4.5.7): its type and datasetId, the value member "urn:ngsi-ld:null". */
 function deletionOf(gone: Attribute, at: string): Attribute {
-  const a: Attribute = { type: gone.type, createdAt: at, modifiedAt: at };
-  switch (gone.type) {
-    case 'Relationship':
-      a.object = NULL_URI;
-      break;
-    case 'ListRelationship':
-      a.objectList = [NULL_URI];
-      break;
-    case 'LanguageProperty':
-      a.languageMap = { '@none': NULL_URI };
-      break;
-    case 'VocabProperty':
-      a.vocab = NULL_URI;
-      break;
-    case 'JsonProperty':
-      a.json = NULL_URI;
-      break;
-    case 'ListProperty':
-      a.valueList = [NULL_URI];
-      break;
-    default:
-      a.value = NULL_URI;
-  }
+  const a: Attribute = { type: gone.type, ...nullValueMember(gone.type), createdAt: at, modifiedAt: at };
   if (gone.datasetId !== undefined) a.datasetId = gone.datasetId;
   return a;
 }
