@@ -1,0 +1,172 @@
+/**
+ * Context Source Registration Subscriptions: Create (5.11.2, 6.12.3.1), Update (5.11.3, 6.13.3.2), Retrieve (5.11.4,
+ * 6.13.3.1), Query (5.11.5, 6.12.3.2) and Delete (5.11.6, 6.13.3.3), and CSourceNotifications (5.3.2, 5.11.7) with
+ * their triggerReason. Test purposes TP/NGSI-LD/CS/REGSUB/038-040.
+ *
+ * Every describe works in its own tenant and every subscription selects an entity type of its own.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { del, expectNoContent, expectProblem, expectStatus, get, patch, tenant } from './lib/index.js';
+import { startReceiver, type Inbox, type ReceivedRequest, type Receiver } from './lib/receiver.js';
+import {
+  CSUBS,
+  createCSourceSubscription,
+  createCSourceSubscriptionRes,
+  createRegistration,
+  csrPath,
+  csubPath,
+  deleteCreatedRegistrations,
+  regId,
+} from './lib/registrations.js';
+import { uniqueType } from './lib/subscriptions.js';
+
+let receiver: Receiver;
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await deleteCreatedRegistrations();
+  await receiver?.close();
+});
+
+function registration(type: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: 'ContextSourceRegistration', information: [{ entities: [{ type }], propertyNames: ['name'] }], endpoint: 'http://my.csource.org:1026', ...extra };
+}
+
+function csub(type: string, inbox: Inbox | string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const uri = typeof inbox === 'string' ? inbox : inbox.uri;
+  return { type: 'Subscription', entities: [{ type }], notification: { endpoint: { uri, accept: 'application/json' } }, ...extra };
+}
+
+/** Predicate: a CSourceNotification about registration `id` with `reason`. */
+const about = (id: string, reason: string) => (r: ReceivedRequest) =>
+  r.body?.triggerReason === reason && Array.isArray(r.body?.data) && r.body.data.some((reg: { id?: string }) => reg.id === id);
+
+describe('CSource subscription resources (5.11.2-5.11.6)', () => {
+  const t = tenant();
+  const DUMMY = 'http://127.0.0.1:9/never';
+
+  test('TP/NGSI-LD/CS/REGSUB/038 5.11.2: 201 with Location; retrieve returns the subscription', async () => {
+    const type = uniqueType('Csub');
+    const res = await createCSourceSubscriptionRes(csub(type, DUMMY), { tenant: t });
+    expectStatus(res, 201);
+    const location = res.headers.get('location') ?? '';
+    expect(location.startsWith(`${CSUBS}/`)).toBe(true);
+    const got = await get(location, { tenant: t });
+    expectStatus(got, 200);
+    expect(got.body).toMatchObject({ type: 'Subscription', entities: [{ type }], notification: { endpoint: { uri: DUMMY } } });
+  });
+
+  test('5.11.2.4 / 5.8.1.4: an invalid subscription is BadRequestData, an existing id AlreadyExists', async () => {
+    expectProblem(await createCSourceSubscriptionRes({ type: 'Subscription', notification: { endpoint: { uri: DUMMY } } }, { tenant: t }), 400, 'BadRequestData');
+    expectProblem(await createCSourceSubscriptionRes(csub('T', 'not a uri'), { tenant: t }), 400, 'BadRequestData');
+    const id = `urn:ngsi-ld:Subscription:${uniqueType('x')}`;
+    await createCSourceSubscription(csub('T', DUMMY, { id }), { tenant: t });
+    expectProblem(await createCSourceSubscriptionRes(csub('T', DUMMY, { id }), { tenant: t }), 409, 'AlreadyExists');
+  });
+
+  test('5.11.3, 5.11.5, 5.11.6: update, query and delete', async () => {
+    const type = uniqueType('Csub');
+    const id = await createCSourceSubscription(csub(type, DUMMY), { tenant: t });
+    expectNoContent(await patch(csubPath(id), { json: { subscriptionName: 'renamed' }, tenant: t }));
+    expect((await get(csubPath(id), { tenant: t })).body.subscriptionName).toBe('renamed');
+    const list = await get(CSUBS, { tenant: t });
+    expectStatus(list, 200);
+    expect(list.body.map((s: { id: string }) => s.id)).toContain(id);
+    expectNoContent(await del(csubPath(id), { tenant: t }));
+    expectProblem(await get(csubPath(id), { tenant: t }), 404, 'ResourceNotFound');
+    expectProblem(await patch(csubPath(id), { json: { subscriptionName: 'x' }, tenant: t }), 404, 'ResourceNotFound');
+  });
+
+  test('6.3.14: CSource subscriptions are not entity subscriptions', async () => {
+    const id = await createCSourceSubscription(csub(uniqueType('Csub'), DUMMY), { tenant: t });
+    expectProblem(await get(`/ngsi-ld/v1/subscriptions/${id}`, { tenant: t }), 404, 'ResourceNotFound');
+  });
+});
+
+describe('CSourceNotification (5.3.2, 5.11.7)', () => {
+  const t = tenant();
+
+  test('TP/NGSI-LD/CS/REGSUB/039 5.11.7: creation, update and deletion of a matching registration notify newlyMatching, updated, noLongerMatching', async () => {
+    const type = uniqueType('Bldg');
+    const inbox = receiver.inbox();
+    const subId = await createCSourceSubscription(csub(type, inbox), { tenant: t });
+    const id = await createRegistration(registration(type, { id: regId() }), { tenant: t });
+    const created = await inbox.waitFor(about(id, 'newlyMatching'), undefined, 'newlyMatching');
+    expect(created.body).toMatchObject({ type: 'Notification', subscriptionId: subId });
+    expect(created.body.data[0]).toMatchObject({ id, type: 'ContextSourceRegistration', endpoint: 'http://my.csource.org:1026' });
+    expect(created.headers['ngsild-tenant']).toBe(t);
+
+    expectNoContent(await patch(csrPath(id), { json: { endpoint: 'http://moved.csource.org' }, tenant: t }));
+    const updated = await inbox.waitFor(about(id, 'updated'), undefined, 'updated');
+    expect(updated.body.data[0].endpoint).toBe('http://moved.csource.org');
+
+    // Made not to match any more: noLongerMatching.
+    expectNoContent(await patch(csrPath(id), { json: { information: [{ entities: [{ type: `${type}X` }] }] }, tenant: t }));
+    await inbox.waitFor(about(id, 'noLongerMatching'), undefined, 'noLongerMatching after update');
+
+    const id2 = await createRegistration(registration(type, { id: regId() }), { tenant: t });
+    await inbox.waitFor(about(id2, 'newlyMatching'));
+    expectNoContent(await del(csrPath(id2), { tenant: t }));
+    await inbox.waitFor(about(id2, 'noLongerMatching'), undefined, 'noLongerMatching after delete');
+  });
+
+  test('5.9.2.4, 5.11.7: a matching registration that expires is noLongerMatching', async () => {
+    const type = uniqueType('Bldg');
+    const inbox = receiver.inbox();
+    await createCSourceSubscription(csub(type, inbox), { tenant: t });
+    const id = await createRegistration(registration(type, { id: regId(), expiresAt: new Date(Date.now() + 1000).toISOString() }), { tenant: t });
+    await inbox.waitFor(about(id, 'newlyMatching'));
+    await inbox.waitFor(about(id, 'noLongerMatching'), undefined, 'noLongerMatching at expiry');
+    expectProblem(await get(csrPath(id), { tenant: t }), 404, 'ResourceNotFound');
+  });
+
+  test('5.11.2.4: a new CSource subscription is notified of the registrations matching it already', async () => {
+    const type = uniqueType('Bldg');
+    const id = await createRegistration(registration(type, { id: regId() }), { tenant: t });
+    const inbox = receiver.inbox();
+    await createCSourceSubscription(csub(type, inbox), { tenant: t });
+    await inbox.waitFor(about(id, 'newlyMatching'));
+  });
+
+  test('5.12: registrations of other types, other attributes or other tenants do not notify', async () => {
+    const type = uniqueType('Bldg');
+    const inbox = receiver.inbox();
+    await createCSourceSubscription(csub(type, inbox, { watchedAttributes: ['name'], notification: { attributes: ['name'], endpoint: { uri: inbox.uri } } }), { tenant: t });
+    const other = await createRegistration(registration(`${type}Other`, { id: regId() }), { tenant: t });
+    const otherAttr = await createRegistration({ ...registration(type), information: [{ entities: [{ type }], propertyNames: ['height'] }] }, { tenant: t });
+    const otherTenant = await createRegistration(registration(type, { id: regId() }), { tenant: tenant() });
+    const barrier = await createRegistration(registration(type, { id: regId() }), { tenant: t });
+    await inbox.waitFor(about(barrier, 'newlyMatching'));
+    const seen = (await inbox.settle()).flatMap((r) => (r.body?.data ?? []).map((d: { id: string }) => d.id));
+    expect(seen).not.toContain(other);
+    expect(seen).not.toContain(otherAttr);
+    expect(seen).not.toContain(otherTenant);
+  });
+
+  test('TP/NGSI-LD/CS/REGSUB/038 5.11.7: with timeInterval all matching registrations are notified periodically', async () => {
+    const type = uniqueType('Bldg');
+    const id = await createRegistration(registration(type, { id: regId() }), { tenant: t });
+    const inbox = receiver.inbox();
+    await createCSourceSubscription(csub(type, inbox, { timeInterval: 1 }), { tenant: t });
+    const got = await inbox.waitForCount(2, (r) => Array.isArray(r.body?.data) && r.body.data.some((d: { id: string }) => d.id === id), 5000);
+    expect(got[1]!.at - got[0]!.at).toBeGreaterThanOrEqual(500);
+  });
+
+  test('5.11.7: the notification counters of the CSource subscription are kept', async () => {
+    const type = uniqueType('Bldg');
+    const inbox = receiver.inbox();
+    const subId = await createCSourceSubscription(csub(type, inbox), { tenant: t });
+    const id = await createRegistration(registration(type, { id: regId() }), { tenant: t });
+    await inbox.waitFor(about(id, 'newlyMatching'));
+    const deadline = Date.now() + 5000;
+    let sub: any;
+    do {
+      sub = (await get(csubPath(subId), { tenant: t })).body;
+      if (sub?.notification?.timesSent >= 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    } while (Date.now() < deadline);
+    expect(sub.notification.timesSent).toBeGreaterThanOrEqual(1);
+    expect(sub.notification.lastSuccess).toBeDefined();
+  });
+});

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { alreadyExists, badRequest, notFound, type NgsiError } from '../common/errors.js';
+import { requireUri } from '../common/syntax.js';
+import { parsePaging, type PagingLimits, type Params } from '../entities/query-params.js';
+import type { RequestScope } from '../entities/service.js';
+import { NO_STATS, type RegistrationStats, type StoredRegistration } from '../model/registration.js';
+import type { RegistrationStore } from '../store/registration-store.js';
+import { checkConflicts, type EntityLookup } from './conflicts.js';
+import { matchesRegistration, type RegistrationFilter } from './match.js';
+import { mergeRegistration, parseRegistration } from './parse.js';
+import { matchesRegistrationQuery, parseRegistrationQuery } from './query.js';
+
+/** A page of Query CSourceRegistrations and the parameters of the pages next to it (5.5.9, 6.3.10). */
+export interface RegistrationList {
+  items: StoredRegistration[];
+  count?: number;
+  next?: Record<string, string>;
+  prev?: Record<string, string>;
+}
+
+/**
+ * Called once a change is durable: `before` absent for a creation, `after` absent for a deletion (or expiry).
+ * The CSource subscription notifier (csource-notifier.ts) listens.
+ */
+export type RegistrationListener = (tenant: string, before: StoredRegistration | undefined, after: StoredRegistration | undefined) => void;
+
+export interface RegistrationServiceOptions {
+  /** Entities held here, for the Conflict rules of exclusive and redirect registrations (4.3.6.3). */
+  entities: EntityLookup;
+  limits: PagingLimits;
+  /** Epoch milliseconds; tests move time. */
+  clock?: () => number;
+  /** Failures nobody awaits: a throwing listener, a failed expiry deletion. */
+  onError?: (err: unknown, what: string) => void;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Context Source Registration (5.9) and Discovery (5.10), and what distributed operations need from registrations:
+ * `matching` (the candidates of a request) and `recordOutcome` (the counters of Table 5.2.9-2).
+ */
+export class RegistrationService {
+  private readonly listeners = new Set<RegistrationListener>();
+  private readonly clock: () => number;
+  private readonly onError: (err: unknown, what: string) => void;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  static async open(store: RegistrationStore, opts: RegistrationServiceOptions): Promise<RegistrationService> {
+    const service = new RegistrationService(store, opts);
+    await service.expire();
+    return service;
+  }
+
+  private constructor(
+    private readonly store: RegistrationStore,
+    private readonly opts: RegistrationServiceOptions,
+  ) {
+    this.clock = opts.clock ?? Date.now;
+    this.onError = opts.onError ?? (() => undefined);
+  }
+
+  /** Register Context Source (5.9.2): the id of the new registration. */
+  async create(scope: RequestScope, body: unknown): Promise<string> {
+    const now = this.clock();
+    const { id: given, spec } = parseRegistration(body, scope.ctx, now);
+    const id = given ?? `urn:ngsi-ld:ContextSourceRegistration:${randomUUID()}`;
+    if (given !== undefined && (await this.store.get(scope.tenant, id))) throw alreadyExistsError(id);
+    await checkConflicts(scope.tenant, id, spec, await this.store.list(scope.tenant), this.opts.entities, now);
+    const at = new Date(now).toISOString();
+    const reg: StoredRegistration = { id, tenant: scope.tenant, spec, context: scope.ctx.source, createdAt: at, modifiedAt: at, stats: NO_STATS };
+    await this.store.create(reg);
+    this.changed(scope.tenant, undefined, reg);
+    return id;
+  }
+
+  /** Retrieve Context Source Registration (5.10.1). */
+  async retrieve(scope: RequestScope, id: string): Promise<StoredRegistration> {
+    requireUri(id, 'CSourceRegistration id');
+    const reg = await this.store.get(scope.tenant, id);
+    if (!reg || this.expired(reg)) throw notFound(`CSourceRegistration ${id} not found`);
+    return reg;
+  }
+
+  /** Query Context Source Registrations (5.10.2): filters, then limit, offset and count (5.5.9, 6.3.13). */
+  async list(scope: RequestScope, params: Params): Promise<RegistrationList> {
+    const paging = parsePaging(params, this.opts.limits);
+    if (paging.after !== undefined || paging.before !== undefined) {
+      throw badRequest('pageAfter and pageBefore page through entities; registrations page with limit and offset (clause 5.5.9)');
+    }
+    const query = parseRegistrationQuery(params, scope.ctx);
+    const now = this.clock();
+    const all = (await this.store.list(scope.tenant)).filter((r) => !this.expired(r, now) && matchesRegistrationQuery(r, query, now));
+    const result: RegistrationList = { items: all.slice(paging.offset, paging.offset + paging.limit) };
+    if (paging.count) result.count = all.length;
+    if (paging.limit === 0 || result.items.length === 0) return result;
+    const limit = String(paging.limit);
+    if (paging.offset + paging.limit < all.length) result.next = { limit, offset: String(paging.offset + paging.limit) };
+    if (paging.offset > 0) result.prev = { limit, offset: String(Math.max(0, paging.offset - paging.limit)) };
+    return result;
+  }
+
+  /** Update Context Source Registration (5.9.3). */
+  async update(scope: RequestScope, id: string, fragment: unknown): Promise<void> {
+    requireUri(id, 'CSourceRegistration id');
+    const now = this.clock();
+    const current = await this.store.get(scope.tenant, id);
+    if (!current || this.expired(current, now)) throw notFound(`CSourceRegistration ${id} not found`);
+    const checked = mergeRegistration(current, fragment, scope.ctx, now);
+    await checkConflicts(scope.tenant, id, checked, await this.store.list(scope.tenant), this.opts.entities, now);
+    const at = new Date(now).toISOString();
+    const [before, after] = await this.store.mutate(scope.tenant, id, (latest) => {
+      if (!latest) throw notFound(`CSourceRegistration ${id} not found`);
+      // Merged again over what is stored now, so a concurrent update or counter write is not lost.
+      const registration: StoredRegistration = { ...latest, spec: mergeRegistration(latest, fragment, scope.ctx, now), modifiedAt: at };
+      return { change: { kind: 'put', registration }, result: [latest, registration] as const };
+    });
+    this.changed(scope.tenant, before, after);
+  }
+
+  /** Delete Context Source Registration (5.9.4). */
+  async delete(scope: RequestScope, id: string): Promise<void> {
+    requireUri(id, 'CSourceRegistration id');
+    const removed = await this.store.mutate(scope.tenant, id, (current) => ({ change: current ? { kind: 'delete' } : { kind: 'none' }, result: current }));
+    if (!removed) throw notFound(`CSourceRegistration ${id} not found`);
+    this.changed(scope.tenant, removed, undefined);
+  }
+
+  /**
+   * The registrations of the tenant that a distributed request concerns (clause 5.12 plus operation, mode, datasetId,
+   * loop and expiry conditions; see match.ts), in creation order.
+   */
+  async matching(tenant: string, filter: RegistrationFilter): Promise<StoredRegistration[]> {
+    const now = this.clock();
+    return (await this.store.list(tenant)).filter((r) => matchesRegistration(r.spec, filter, now));
+  }
+
+  /** Every live registration of the tenant, in creation order (for CSource subscriptions). */
+  async allOf(tenant: string): Promise<StoredRegistration[]> {
+    const now = this.clock();
+    return (await this.store.list(tenant)).filter((r) => !this.expired(r, now));
+  }
+
+  /** Counts one distributed operation sent on behalf of a registration into Table 5.2.9-2 members. */
+  async recordOutcome(tenant: string, id: string, ok: boolean, at = new Date(this.clock()).toISOString()): Promise<void> {
+    await this.store.mutate(tenant, id, (current) => {
+      if (!current) return { change: { kind: 'none' }, result: undefined };
+      const s = current.stats;
+      const stats: RegistrationStats = ok
+        ? { ...s, timesSent: s.timesSent + 1, lastSuccess: at, status: 'ok' }
+        : { ...s, timesSent: s.timesSent + 1, timesFailed: s.timesFailed + 1, lastFailure: at, status: 'failed' };
+      return { change: { kind: 'put', registration: { ...current, stats } }, result: undefined };
+    });
+  }
+
+  /** Calls `listener` after every durable creation, update, deletion and expiry; returns the unsubscribe function. */
+  onChange(listener: RegistrationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.expiryTimer);
+  }
+
+  private expired(reg: StoredRegistration, now = this.clock()): boolean {
+    return reg.spec.expiresAt !== undefined && Date.parse(reg.spec.expiresAt) <= now;
+  }
+
+  private changed(tenant: string, before: StoredRegistration | undefined, after: StoredRegistration | undefined): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(tenant, before, after);
+      } catch (err) {
+        this.onError(err, 'registration change listener');
+      }
+    }
+    if (after?.spec.expiresAt !== undefined || before?.spec.expiresAt !== undefined) {
+      this.scheduleExpiry().catch((err) => this.onError(err, 'registration expiry'));
+    }
+  }
+
+  /** 5.9.2.4: "implementations shall delete the Registration when this point in time is reached". */
+  private async expire(): Promise<void> {
+    const now = this.clock();
+    for (const reg of await this.store.all()) {
+      if (!this.expired(reg, now)) continue;
+      const removed = await this.store.mutate(reg.tenant, reg.id, (current) =>
+        current && this.expired(current, now) ? { change: { kind: 'delete' }, result: current } : { change: { kind: 'none' }, result: undefined },
+      );
+      if (removed) this.changed(reg.tenant, removed, undefined);
+    }
+    await this.scheduleExpiry();
+  }
+
+  private async scheduleExpiry(): Promise<void> {
+    if (this.closed) return;
+    let next = Infinity;
+    for (const reg of await this.store.all()) if (reg.spec.expiresAt !== undefined) next = Math.min(next, Date.parse(reg.spec.expiresAt));
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (next === Infinity || this.closed) return;
+    const delay = Math.min(Math.max(0, next - this.clock()), MAX_TIMER_MS);
+    this.expiryTimer = setTimeout(() => void this.expire().catch((err) => this.onError(err, 'registration expiry')), delay).unref();
+  }
+}
+
+function alreadyExistsError(id: string): NgsiError {
+  return alreadyExists(`CSourceRegistration ${id} already exists (clause 5.9.2.4)`);
+}
