@@ -7,10 +7,21 @@
  *
  * A CSource subscription with timeInterval is instead notified periodically of every registration matching it, changes
  * or not (5.11.7), without triggerReason; as for entity subscriptions (5.8.6), nothing is sent while none matches.
+ *
+ * Durability: registration changes come from the registration store's change log, written in the same atomic commit
+ * as each change (RegistrationChangeLog). Like the entity subscription engine (src/subscriptions/engine.ts), the
+ * notifier tails it in seq order, one batch at a time: read, build, `await deliver(...)` (durable once it resolves),
+ * then acknowledge. A crash before the acknowledgement repeats notifications; none is lost (at-least-once), and the
+ * unacknowledged rest of the log is processed when the notifier starts. With a backend shared by several instances
+ * only one of them should run a notifier (as the entity engine runs on the leader), or each change is sent by each.
+ *
+ * The notifications of a new or updated CSource subscription (5.11.2.4, 5.11.3.4) and of timeInterval ticks are not
+ * registration changes and are not on the log: those stay best effort.
  */
 import type { ContextResolver } from '../jsonld/resolver.js';
 import type { LdContext } from '../jsonld/types.js';
 import type { StoredRegistration } from '../model/registration.js';
+import type { LoggedRegistrationChange } from '../store/registration-store.js';
 import type { OutboundNotification } from '../notifications/types.js';
 import type { CompiledSubscription } from '../subscriptions/compiled.js';
 import { buildNotification } from '../subscriptions/engine-notification.js';
@@ -31,7 +42,13 @@ export interface CSourceNotifierOptions {
   deliver: (items: OutboundNotification[]) => Promise<void>;
   clock?: () => number;
   onError?: (err: unknown, what: string) => void;
+  /** Changes read from the log per batch (default 100). */
+  batchSize?: number;
+  /** First delay before retrying after a failed batch, doubled up to 30 s (default 200 ms). */
+  retryMs?: number;
 }
+
+const MAX_RETRY_MS = 30_000;
 
 export class CSourceNotifier {
   private readonly clock: () => number;
@@ -41,12 +58,23 @@ export class CSourceNotifier {
   private closed = false;
   /** Notifications are made one change after the other, so a receiver sees them in the order of the changes. */
   private chain: Promise<void> = Promise.resolve();
+  /** Last seq of the change log whose notifications are queued. */
+  private cursor = 0;
+  private pumpQueued = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay: number;
+  private readonly batchSize: number;
+  private readonly retryMs: number;
 
+  /** Starts at once: the unacknowledged backlog of the change log first. */
   constructor(private readonly opts: CSourceNotifierOptions) {
     this.clock = opts.clock ?? Date.now;
     this.onError = opts.onError ?? (() => undefined);
+    this.batchSize = opts.batchSize ?? 100;
+    this.retryMs = opts.retryMs ?? 200;
+    this.retryDelay = this.retryMs;
     this.unsubscribe.push(
-      opts.registrations.onChange((tenant, before, after) => this.enqueue(() => this.registrationChanged(tenant, before, after))),
+      opts.registrations.changeLog.onChanges(() => this.schedulePump()),
       opts.subscriptions.onChange((tenant, id, compiled) => {
         if (compiled?.active) {
           this.arm(compiled);
@@ -55,15 +83,22 @@ export class CSourceNotifier {
       }),
     );
     for (const sub of opts.subscriptions.compiled()) if (sub.active) this.arm(sub);
+    this.schedulePump();
   }
 
-  /** Resolves once every notification of the changes so far is queued. */
-  idle(): Promise<void> {
-    return this.chain;
+  /** Resolves once every notification of the changes so far is queued (or has failed and waits for its retry). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const chain = this.chain;
+      await chain;
+      if (chain === this.chain) return;
+    }
   }
 
+  /** Stops; what is not acknowledged yet is notified by the next start. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retryTimer);
     for (const off of this.unsubscribe) off();
     for (const timer of this.timers.values()) clearInterval(timer);
     this.timers.clear();
@@ -90,25 +125,73 @@ export class CSourceNotifier {
   }
 
   private enqueue(work: () => Promise<void>): void {
-    this.chain = this.chain.then(work).catch((err) => this.onError(err, 'CSource notification'));
+    this.chain = this.chain.then(() => (this.closed ? undefined : work())).catch((err) => this.onError(err, 'CSource notification'));
   }
 
-  private async registrationChanged(tenant: string, before: StoredRegistration | undefined, after: StoredRegistration | undefined): Promise<void> {
+  private schedulePump(): void {
+    if (this.closed || this.pumpQueued) return;
+    this.pumpQueued = true;
+    this.enqueue(async () => {
+      this.pumpQueued = false;
+      await this.drain();
+    });
+  }
+
+  /** Processes the change log until it is empty; on failure retries later from the same cursor. */
+  private async drain(): Promise<void> {
+    const log = this.opts.registrations.changeLog;
+    try {
+      for (;;) {
+        if (this.closed) return;
+        const batch = await log.readChanges(this.cursor, this.batchSize);
+        if (batch.length === 0) break;
+        const items: OutboundNotification[] = [];
+        for (const change of batch) items.push(...(await this.registrationChanged(change)));
+        if (items.length > 0) await this.opts.deliver(items);
+        this.cursor = batch[batch.length - 1]!.seq;
+        await log.ackChanges(this.cursor);
+      }
+      this.retryDelay = this.retryMs;
+    } catch (err) {
+      if (this.closed) return;
+      this.onError(err, `CSource notifications could not be queued; retrying in ${this.retryDelay} ms`);
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.schedulePump();
+      }, this.retryDelay);
+      this.retryTimer.unref();
+      this.retryDelay = Math.min(this.retryDelay * 2, MAX_RETRY_MS);
+    }
+  }
+
+  /**
+   * The notifications of one logged change. Matching is judged as of the change (its `at`), not of now: a backlog
+   * replayed after a restart notifies what happened then, even if the registration has expired since.
+   */
+  private async registrationChanged(change: LoggedRegistrationChange): Promise<OutboundNotification[]> {
+    const { tenant, before, after } = change;
     const now = this.clock();
+    const at = Date.parse(change.at);
     const items: OutboundNotification[] = [];
     for (const sub of this.opts.subscriptions.compiled()) {
       if (sub.tenant !== tenant || !sub.active || sub.timeIntervalMs !== undefined) continue;
-      const query = await this.queryOf(sub);
-      if (!query) continue;
-      // An expiry is judged as of just before it, when the registration still matched.
-      const beforeAt = before?.spec.expiresAt !== undefined ? Math.min(now, Date.parse(before.spec.expiresAt) - 1) : now;
-      const was = before !== undefined && matchesRegistrationQuery(before, query.query, beforeAt);
-      const is = after !== undefined && matchesRegistrationQuery(after, query.query, now);
-      if (!was && !is) continue;
-      const reason: TriggerReason = was && is ? 'updated' : is ? 'newlyMatching' : 'noLongerMatching';
-      items.push(this.build(sub, query, [is ? after! : before!], reason, now));
+      try {
+        const query = await this.queryOf(sub);
+        if (!query) continue;
+        // An expiry is judged as of just before it, when the registration still matched.
+        const beforeAt = before?.spec.expiresAt !== undefined ? Math.min(at, Date.parse(before.spec.expiresAt) - 1) : at;
+        const was = before !== undefined && matchesRegistrationQuery(before, query.query, beforeAt);
+        const is = after !== undefined && matchesRegistrationQuery(after, query.query, at);
+        if (!was && !is) continue;
+        const reason: TriggerReason = was && is ? 'updated' : is ? 'newlyMatching' : 'noLongerMatching';
+        items.push(this.build(sub, query, [is ? after! : before!], reason, now));
+      } catch (err) {
+        // A rendering bug must not hold back every notification behind it.
+        this.onError(err, `CSource notification for subscription ${sub.id} could not be built; skipped`);
+      }
     }
-    if (items.length > 0) await this.opts.deliver(items);
+    return items;
   }
 
   /** All registrations matching now: on creation and update (5.11.2.4, 5.11.3.4) and on every tick of a timeInterval. */

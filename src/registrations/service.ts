@@ -4,11 +4,12 @@ import { requireUri } from '../common/syntax.js';
 import { parsePaging, type PagingLimits, type Params } from '../entities/query-params.js';
 import type { RequestScope } from '../entities/service.js';
 import { NO_STATS, type RegistrationStats, type StoredRegistration } from '../model/registration.js';
-import type { RegistrationStore } from '../store/registration-store.js';
+import type { RegistrationChangeLog, RegistrationStore } from '../store/registration-store.js';
 import { checkConflicts, type EntityLookup } from './conflicts.js';
 import { matchesRegistration, type RegistrationFilter } from './match.js';
 import { mergeRegistration, parseRegistration } from './parse.js';
 import { matchesRegistrationQuery, parseRegistrationQuery } from './query.js';
+import { KeyedMutex } from './tenant-lock.js';
 
 /** A page of Query CSourceRegistrations and the parameters of the pages next to it (5.5.9, 6.3.10). */
 export interface RegistrationList {
@@ -19,8 +20,9 @@ export interface RegistrationList {
 }
 
 /**
- * Called once a change is durable: `before` absent for a creation, `after` absent for a deletion (or expiry).
- * The CSource subscription notifier (csource-notifier.ts) listens.
+ * Called once a change is durable: `before` absent for a creation, `after` absent for a deletion (or expiry). In
+ * process and best effort (nothing replays it after a crash); CSource notifications follow the store's change log
+ * instead (`changeLog`, csource-notifier.ts).
  */
 export type RegistrationListener = (tenant: string, before: StoredRegistration | undefined, after: StoredRegistration | undefined) => void;
 
@@ -39,9 +41,16 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * Context Source Registration (5.9) and Discovery (5.10), and what distributed operations need from registrations:
  * `matching` (the candidates of a request) and `recordOutcome` (the counters of Table 5.2.9-2).
+ *
+ * Writes of one tenant (create, update, delete, expiry) run one at a time, Conflict check and write together, so two
+ * conflicting exclusive registrations sent at the same moment cannot both pass the check (4.3.6.3). That holds within
+ * this process only: several broker instances over a shared store need that store (or a shared lock) to serialize
+ * them. Entity writes are not part of it: an entity created while an exclusive registration for it is being checked
+ * may still slip in between.
  */
 export class RegistrationService {
   private readonly listeners = new Set<RegistrationListener>();
+  private readonly writes = new KeyedMutex();
   private readonly clock: () => number;
   private readonly onError: (err: unknown, what: string) => void;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -66,11 +75,14 @@ export class RegistrationService {
     const now = this.clock();
     const { id: given, spec } = parseRegistration(body, scope.ctx, now);
     const id = given ?? `urn:ngsi-ld:ContextSourceRegistration:${randomUUID()}`;
-    if (given !== undefined && (await this.store.get(scope.tenant, id))) throw alreadyExistsError(id);
-    await checkConflicts(scope.tenant, id, spec, await this.store.list(scope.tenant), this.opts.entities, now);
-    const at = new Date(now).toISOString();
-    const reg: StoredRegistration = { id, tenant: scope.tenant, spec, context: scope.ctx.source, createdAt: at, modifiedAt: at, stats: NO_STATS };
-    await this.store.create(reg);
+    const reg = await this.writes.run(scope.tenant, async () => {
+      if (given !== undefined && (await this.store.get(scope.tenant, id))) throw alreadyExistsError(id);
+      await checkConflicts(scope.tenant, id, spec, await this.store.list(scope.tenant), this.opts.entities, now);
+      const at = new Date(now).toISOString();
+      const created: StoredRegistration = { id, tenant: scope.tenant, spec, context: scope.ctx.source, createdAt: at, modifiedAt: at, stats: NO_STATS };
+      await this.store.create(created);
+      return created;
+    });
     this.changed(scope.tenant, undefined, reg);
     return id;
   }
@@ -105,16 +117,18 @@ export class RegistrationService {
   async update(scope: RequestScope, id: string, fragment: unknown): Promise<void> {
     requireUri(id, 'CSourceRegistration id');
     const now = this.clock();
-    const current = await this.store.get(scope.tenant, id);
-    if (!current || this.expired(current, now)) throw notFound(`CSourceRegistration ${id} not found`);
-    const checked = mergeRegistration(current, fragment, scope.ctx, now);
-    await checkConflicts(scope.tenant, id, checked, await this.store.list(scope.tenant), this.opts.entities, now);
-    const at = new Date(now).toISOString();
-    const [before, after] = await this.store.mutate(scope.tenant, id, (latest) => {
-      if (!latest) throw notFound(`CSourceRegistration ${id} not found`);
-      // Merged again over what is stored now, so a concurrent update or counter write is not lost.
-      const registration: StoredRegistration = { ...latest, spec: mergeRegistration(latest, fragment, scope.ctx, now), modifiedAt: at };
-      return { change: { kind: 'put', registration }, result: [latest, registration] as const };
+    const [before, after] = await this.writes.run(scope.tenant, async () => {
+      const current = await this.store.get(scope.tenant, id);
+      if (!current || this.expired(current, now)) throw notFound(`CSourceRegistration ${id} not found`);
+      const checked = mergeRegistration(current, fragment, scope.ctx, now);
+      await checkConflicts(scope.tenant, id, checked, await this.store.list(scope.tenant), this.opts.entities, now);
+      const at = new Date(now).toISOString();
+      return this.store.mutate(scope.tenant, id, (latest) => {
+        if (!latest) throw notFound(`CSourceRegistration ${id} not found`);
+        // Merged again over what is stored now, so a counter write (recordOutcome, not serialized) is not lost.
+        const registration: StoredRegistration = { ...latest, spec: mergeRegistration(latest, fragment, scope.ctx, now), modifiedAt: at };
+        return { change: { kind: 'put', registration }, result: [latest, registration] as const };
+      });
     });
     this.changed(scope.tenant, before, after);
   }
@@ -122,7 +136,9 @@ export class RegistrationService {
   /** Delete Context Source Registration (5.9.4). */
   async delete(scope: RequestScope, id: string): Promise<void> {
     requireUri(id, 'CSourceRegistration id');
-    const removed = await this.store.mutate(scope.tenant, id, (current) => ({ change: current ? { kind: 'delete' } : { kind: 'none' }, result: current }));
+    const removed = await this.writes.run(scope.tenant, () =>
+      this.store.mutate(scope.tenant, id, (current) => ({ change: current ? { kind: 'delete' } : { kind: 'none' }, result: current })),
+    );
     if (!removed) throw notFound(`CSourceRegistration ${id} not found`);
     this.changed(scope.tenant, removed, undefined);
   }
@@ -150,8 +166,14 @@ export class RegistrationService {
       const stats: RegistrationStats = ok
         ? { ...s, timesSent: s.timesSent + 1, lastSuccess: at, status: 'ok' }
         : { ...s, timesSent: s.timesSent + 1, timesFailed: s.timesFailed + 1, lastFailure: at, status: 'failed' };
-      return { change: { kind: 'put', registration: { ...current, stats } }, result: undefined };
+      // Counters are no change of the registration for CSource subscriptions: kept off the change log.
+      return { change: { kind: 'put', registration: { ...current, stats }, unlogged: true }, result: undefined };
     });
+  }
+
+  /** The store's log of registration changes, which the CSource notifier tails (csource-notifier.ts). */
+  get changeLog(): RegistrationChangeLog {
+    return this.store;
   }
 
   /** Calls `listener` after every durable creation, update, deletion and expiry; returns the unsubscribe function. */
@@ -187,8 +209,10 @@ export class RegistrationService {
     const now = this.clock();
     for (const reg of await this.store.all()) {
       if (!this.expired(reg, now)) continue;
-      const removed = await this.store.mutate(reg.tenant, reg.id, (current) =>
-        current && this.expired(current, now) ? { change: { kind: 'delete' }, result: current } : { change: { kind: 'none' }, result: undefined },
+      const removed = await this.writes.run(reg.tenant, () =>
+        this.store.mutate(reg.tenant, reg.id, (current) =>
+          current && this.expired(current, now) ? { change: { kind: 'delete' }, result: current } : { change: { kind: 'none' }, result: undefined },
+        ),
       );
       if (removed) this.changed(reg.tenant, removed, undefined);
     }

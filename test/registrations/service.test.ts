@@ -114,6 +114,22 @@ describe('RegistrationService with the embedded store', () => {
     expect(await kind(service.update(scope(), id, { mode: 'exclusive' }))).toBe('Conflict');
   });
 
+  it('4.3.6.3, 5.9.2.4: of two conflicting exclusive registrations created at the same moment exactly one succeeds', async () => {
+    const exclusive = (id: string) => body({ id, mode: 'exclusive', information: [{ entities: [{ id: 'urn:v:1', type: 'Vehicle' }], propertyNames: ['speed'] }] });
+    const outcomes = await Promise.all([1, 2, 3, 4].map((n) => kind(service.create(scope(), exclusive(`urn:r:${n}`)))));
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'Conflict')).toHaveLength(3);
+    expect((await service.list(scope(), {})).items).toHaveLength(1);
+    // Updates into a conflict are serialized with creations the same way (5.9.3.4).
+    const inclusive = (id: string) => body({ id, information: [{ entities: [{ id: 'urn:v:9', type: 'Vehicle' }], propertyNames: ['speed'] }] });
+    await service.create(scope(), inclusive('urn:r:u1'));
+    await service.create(scope(), inclusive('urn:r:u2'));
+    const updates = await Promise.all(['urn:r:u1', 'urn:r:u2'].map((id) => kind(service.update(scope(), id, { mode: 'exclusive' }))));
+    expect(updates.sort()).toEqual(['Conflict', 'ok']);
+    // Other tenants are not held up by, nor in conflict with, this one.
+    expect(await kind(service.create(scope('other'), exclusive('urn:r:1')))).toBe('ok');
+  });
+
   it('matching: the candidates of a distributed request (clause 5.12, 4.20)', async () => {
     const vehicle = { op: 'type' as const, iri: `${EX}Vehicle` };
     const a = await service.create(scope(), body());

@@ -87,3 +87,62 @@ describe('EmbeddedRegistrationStore (RegistrationStore contract)', () => {
     expect(await stores.subscriptions.get('', 'urn:s:1')).toBeUndefined();
   });
 });
+
+describe('EmbeddedRegistrationStore change log (RegistrationChangeLog, for CSourceNotifications 5.11.7)', () => {
+  const withDescription = (description: string) => (current: StoredRegistration | undefined) => ({
+    change: { kind: 'put' as const, registration: { ...current!, spec: { ...current!.spec, description } } },
+    result: undefined,
+  });
+
+  it('logs creation, update and deletion in commit order with before and after; counter writes and refused writes are not logged', async () => {
+    const r = stores.registrations;
+    let woken = 0;
+    const off = r.onChanges(() => woken++);
+    await r.create(reg('', 'urn:r:a'));
+    await r.mutate('', 'urn:r:a', withDescription('changed'));
+    await r.mutate('', 'urn:r:a', (current) => ({ change: { kind: 'put', registration: { ...current!, stats: { ...current!.stats, timesSent: 1 } }, unlogged: true }, result: undefined }));
+    await expect(r.create(reg('', 'urn:r:a'))).rejects.toThrow(/already exists/);
+    await r.mutate('', 'urn:r:none', () => ({ change: { kind: 'none' }, result: undefined }));
+    expect(await r.delete('', 'urn:r:a')).toBe(true);
+    expect(await r.delete('', 'urn:r:a')).toBe(false);
+    await r.create(reg('t', 'urn:r:b'));
+    off();
+
+    const log = await r.readChanges(0, 100);
+    expect(log.map((c) => [c.tenant, c.id, c.before?.spec.description ?? c.before?.id, c.after?.spec.description ?? c.after?.id])).toEqual([
+      ['', 'urn:r:a', undefined, 'urn:r:a'],
+      ['', 'urn:r:a', 'urn:r:a', 'changed'],
+      // The deletion's before is the registration with the unlogged counter write in it.
+      ['', 'urn:r:a', 'changed', undefined],
+      ['t', 'urn:r:b', undefined, 'urn:r:b'],
+    ]);
+    expect(log[2]!.before!.stats.timesSent).toBe(1);
+    expect(log.map((c) => c.seq)).toEqual([...log.map((c) => c.seq)].sort((a, b) => a - b));
+    expect(new Set(log.map((c) => c.seq)).size).toBe(4);
+    expect(log.every((c) => !Number.isNaN(Date.parse(c.at)))).toBe(true);
+    expect(woken).toBe(4);
+    expect((await r.readChanges(log[1]!.seq, 1)).map((c) => c.seq)).toEqual([log[2]!.seq]);
+  });
+
+  it('unacknowledged changes are read again after a reopen; acknowledged ones are gone, and seqs keep increasing', async () => {
+    await stores.registrations.create(reg('', 'urn:r:a'));
+    await stores.registrations.create(reg('', 'urn:r:b'));
+    await stores.registrations.mutate('', 'urn:r:a', withDescription('x'));
+    const first = await stores.registrations.readChanges(0, 100);
+    await stores.registrations.ackChanges(first[0]!.seq);
+    await stores.close();
+
+    stores = await openStores({ store: 'embedded', dataDir });
+    const again = await stores.registrations.readChanges(0, 100);
+    expect(again.map((c) => [c.seq, c.id, c.after?.spec.description])).toEqual([
+      [first[1]!.seq, 'urn:r:b', undefined],
+      [first[2]!.seq, 'urn:r:a', 'x'],
+    ]);
+    await stores.registrations.delete('', 'urn:r:b');
+    const next = await stores.registrations.readChanges(first[2]!.seq, 100);
+    expect(next.map((c) => [c.id, c.after])).toEqual([['urn:r:b', undefined]]);
+    expect(next[0]!.seq).toBeGreaterThan(first[2]!.seq);
+    await stores.registrations.ackChanges(next[0]!.seq);
+    expect(await stores.registrations.readChanges(0, 100)).toEqual([]);
+  });
+});

@@ -2,7 +2,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { alreadyExists, NgsiError } from '../../common/errors.js';
 import type { StoredRegistration } from '../../model/registration.js';
 import type { StoredSubscription } from '../../model/subscription.js';
-import type { RegistrationMutation, RegistrationStore } from '../registration-store.js';
+import type { LoggedRegistrationChange, RegistrationMutation, RegistrationStore } from '../registration-store.js';
 import { deepFreeze, keyProblem } from './embedded-store.js';
 import { EmbeddedSubscriptionStore } from './subscription-store.js';
 
@@ -12,12 +12,19 @@ interface Row {
   registration: StoredRegistration;
 }
 
+/** A change log entry as stored; its key is the seq. */
+type ChangeRecord = Omit<LoggedRegistrationChange, 'seq'>;
+
 /**
- * Opens the `csource-registrations` database in the entity store's lmdb environment (EmbeddedEntityStore.environment),
- * sharing its file and fsync'd commits; the environment stays owned by the entity store, which closes it.
+ * Opens the `csource-registrations` database and its change log `csource-registration-changes` in the entity store's
+ * lmdb environment (EmbeddedEntityStore.environment), sharing its file and fsync'd commits: a change and its log
+ * entry commit together. The environment stays owned by the entity store, which closes it.
  */
 export function openEmbeddedRegistrationStore(root: RootDatabase): EmbeddedRegistrationStore {
-  return new EmbeddedRegistrationStore(root.openDB<Row, [string, string]>({ name: 'csource-registrations', encoding: 'json' }));
+  return new EmbeddedRegistrationStore(
+    root.openDB<Row, [string, string]>({ name: 'csource-registrations', encoding: 'json' }),
+    root.openDB<ChangeRecord, number>({ name: 'csource-registration-changes', encoding: 'json' }),
+  );
 }
 
 /**
@@ -36,9 +43,15 @@ export function openEmbeddedCSourceSubscriptionStore(root: RootDatabase): Embedd
 export class EmbeddedRegistrationStore implements RegistrationStore {
   private readonly tenants = new Map<string, Map<string, StoredRegistration>>();
   private seq = 0;
+  private changeSeq = 0;
+  private readonly changeListeners = new Set<() => void>();
   private closed = false;
 
-  constructor(private readonly db: Database<Row, [string, string]>) {
+  constructor(
+    private readonly db: Database<Row, [string, string]>,
+    private readonly changes: Database<ChangeRecord, number>,
+  ) {
+    for (const key of this.changes.getKeys({ reverse: true, limit: 1 })) this.changeSeq = key;
     const rows = [...db.getRange()].map(({ value }) => value).sort((a, b) => a.seq - b.seq);
     for (const row of rows) {
       this.seq = Math.max(this.seq, row.seq);
@@ -65,6 +78,7 @@ export class EmbeddedRegistrationStore implements RegistrationStore {
     const key: [string, string] = [tenant, id];
     let outcome: { ok: true; result: R } | { ok: false; error: unknown } | undefined;
     let wrote = false;
+    let logged = false;
     await this.db.transaction(() => {
       // Read inside the write transaction: it sees the writes of earlier callbacks of the same batch.
       const row = this.db.get(key);
@@ -81,6 +95,14 @@ export class EmbeddedRegistrationStore implements RegistrationStore {
           this.db.remove(key);
           wrote = true;
         }
+        // In the same transaction as the write, so a crash keeps both or neither.
+        if (wrote && !(change.kind === 'put' && change.unlogged)) {
+          const record: ChangeRecord = { tenant, id, at: new Date().toISOString() };
+          if (row) record.before = row.registration;
+          if (change.kind === 'put') record.after = change.registration;
+          this.changes.put(++this.changeSeq, record);
+          logged = true;
+        }
         outcome = { ok: true, result: mutation.result };
       } catch (error) {
         outcome = { ok: false, error };
@@ -92,9 +114,31 @@ export class EmbeddedRegistrationStore implements RegistrationStore {
       if (committed) this.remember(tenant, id, deepFreeze(committed.registration));
       else this.forget(tenant, id);
     }
+    if (logged) for (const listener of this.changeListeners) listener();
     if (!outcome) throw new Error('lmdb transaction callback did not run');
     if (!outcome.ok) throw outcome.error;
     return outcome.result;
+  }
+
+  async readChanges(afterSeq: number, limit: number): Promise<LoggedRegistrationChange[]> {
+    this.assertOpen();
+    const out: LoggedRegistrationChange[] = [];
+    for (const { key, value } of this.changes.getRange({ start: afterSeq + 1, limit })) out.push({ seq: key, ...value });
+    return out;
+  }
+
+  async ackChanges(upToSeq: number): Promise<void> {
+    this.assertOpen();
+    const keys = [...this.changes.getKeys({ end: upToSeq + 1 })];
+    if (keys.length === 0) return;
+    await this.changes.transaction(() => {
+      for (const key of keys) this.changes.remove(key);
+    });
+  }
+
+  onChanges(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   async delete(tenant: string, id: string): Promise<boolean> {
