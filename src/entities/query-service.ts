@@ -1,7 +1,7 @@
 import { badRequest, NgsiError } from '../common/errors.js';
 import { nowIso } from '../common/syntax.js';
 import { DEFAULT_TENANT, type Entity } from '../model/entity.js';
-import { compileSelection, type EntityQuery } from '../query/entity-query.js';
+import { compileSelection, type EntityPage, type EntityQuery } from '../query/entity-query.js';
 import type { EntityStore, Mutation } from '../store/entity-store.js';
 import {
   list,
@@ -14,6 +14,7 @@ import {
   type Params,
 } from './query-params.js';
 import type { RequestScope } from './service.js';
+import type { Forwarder } from '../forwarding/forwarder.js';
 
 /** A page of Query Entities, with the parameters that lead to the pages next to it (5.5.9). */
 export interface QueryResult {
@@ -31,6 +32,8 @@ export class QueryService {
   constructor(
     private readonly store: EntityStore,
     private readonly limits: PagingLimits,
+    /** Distributes queries to registered context sources; absent: local only. */
+    private readonly forwarder?: Forwarder,
   ) {}
 
   readonly bodyToParams = queryBodyToParams;
@@ -51,11 +54,12 @@ export class QueryService {
     const paging = parsePaging(params, this.limits);
     const orderBy = parseOrderBy(params, ctx);
     if (orderBy && (paging.after || paging.before)) throw badRequest('pageAfter/pageBefore page in id order; they cannot be used with orderBy');
-    if (!(await this.tenantExists(scope.tenant))) {
-      throw new NgsiError('NonexistentTenant', `Tenant "${scope.tenant}" does not exist (clause 6.3.14)`);
-    }
+    // A tenant known only through its registrations holds nothing locally, but its sources may answer.
+    const exists = await this.tenantExists(scope.tenant);
+    const nonexistent = () => new NgsiError('NonexistentTenant', `Tenant "${scope.tenant}" does not exist (clause 6.3.14)`);
+    if (!exists && !(this.forwarder && scope.forward)) throw nonexistent();
     // One more than asked tells whether a further page exists.
-    const page = await this.store.query(scope.tenant, {
+    const query: EntityQuery = {
       selection,
       limit: paging.limit === 0 ? 0 : paging.limit + 1,
       offset: paging.offset,
@@ -63,7 +67,16 @@ export class QueryService {
       before: paging.before,
       count: paging.count,
       orderBy,
-    });
+    };
+    const local = async (q: EntityQuery): Promise<EntityPage> => (exists ? this.store.query(scope.tenant, q) : { entities: [] });
+    const forward = scope.forward;
+    const distributed =
+      this.forwarder && forward
+        ? await this.forwarder.query({ tenant: scope.tenant, ctx, fwd: forward, operation: selectors ? 'queryBatch' : 'queryEntity' }, query, params, local)
+        : undefined;
+    if (!distributed && !exists) throw nonexistent();
+    for (const w of distributed?.warnings ?? []) forward!.warn(w);
+    const page = distributed ? distributed.value : await local(query);
     const more = page.entities.length > paging.limit;
     const backwards = paging.before !== undefined;
     const entities = more ? (backwards ? page.entities.slice(1) : page.entities.slice(0, paging.limit)) : page.entities;

@@ -8,6 +8,9 @@ import * as apply from './apply.js';
 import { parseAttributeMember, VALUE_MEMBER_OF } from './parse-attribute.js';
 import { parseEntity, type ParsedEntity } from './parse-entity.js';
 import { validateAgainstSchema } from './schemas.js';
+import type { Forwarder } from '../forwarding/forwarder.js';
+import { APPEND_ATTRIBUTES, distributeFragment, forwardAttribute, forwardFragment, MERGE_ENTITY, UPDATE_ATTRIBUTES, type FragmentOperation } from '../forwarding/provision.js';
+import type { ForwardContext } from '../forwarding/types.js';
 
 /** Who is asking: tenant and @context of the request. */
 export interface RequestScope {
@@ -15,6 +18,8 @@ export interface RequestScope {
   ctx: LdContext;
   /** The time the operation happens at; a batch passes one for all its entities (clause 5.5.11.0). */
   now?: string;
+  /** Set when the operation may be distributed to context sources (clause 4.3.6); absent: local only. */
+  forward?: ForwardContext;
 }
 
 /**
@@ -22,7 +27,11 @@ export interface RequestScope {
  * then runs the pure transition from apply.ts inside one atomic store mutation.
  */
 export class EntityService {
-  constructor(private readonly store: EntityStore) {}
+  constructor(
+    private readonly store: EntityStore,
+    /** Distributes operations to registered context sources; absent: everything is local. */
+    private readonly forwarder?: Forwarder,
+  ) {}
 
   async create(scope: RequestScope, body: unknown): Promise<string> {
     const now = scope.now ?? nowIso();
@@ -42,18 +51,36 @@ export class EntityService {
    */
   async upsert(scope: RequestScope, body: unknown, mode: 'replace' | 'update'): Promise<UpsertOutcome> {
     const now = scope.now ?? nowIso();
-    const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', nulls: 'none', requireId: true });
+    const whole = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', nulls: 'none', requireId: true });
+    // Attributes a context source owns are sent there as an update of that entity (4.3.6.3); the rest is upserted here.
+    const remote =
+      this.forwarder && scope.forward && isObject(body)
+        ? await forwardFragment(this.forwarder, { ...scope, fwd: scope.forward }, whole.id!, UPDATE_ATTRIBUTES, body, whole.names)
+        : undefined;
+    const parsed = remote ? { ...whole, attrs: new Map([...whole.attrs].filter(([name]) => !remote.owned.has(name))) } : whole;
     const fresh = apply.newEntity(parsed, now);
-    return this.store.mutate(scope.tenant, fresh.id, (current): Mutation<UpsertOutcome> => {
+    const outcome = await this.store.mutate(scope.tenant, fresh.id, (current): Mutation<UpsertOutcome> => {
       if (!current) return { change: { kind: 'put', entity: fresh }, result: { id: fresh.id, created: true } };
       if (mode === 'replace') return { change: { kind: 'put', entity: apply.replacedEntity(current, parsed, now) }, result: { id: fresh.id, created: false } };
       const { change, result } = putWith(apply.updateAttributes(current, parsed, now));
       return { change, result: { id: fresh.id, created: false, result } };
     });
+    if (!remote || remote.result.notUpdated.length === 0) return outcome;
+    const here = outcome.result ?? { updated: [], notUpdated: [] };
+    return { ...outcome, result: { updated: [...remote.result.updated, ...here.updated], notUpdated: [...remote.result.notUpdated, ...here.notUpdated] } };
   }
 
-  async retrieve(scope: RequestScope, id: string, types?: TypeSelector): Promise<Entity> {
+  async retrieve(scope: RequestScope, id: string, types?: TypeSelector, attrs?: string[]): Promise<Entity> {
     requireUri(id, 'Entity id');
+    if (this.forwarder && scope.forward && !scope.forward.local) {
+      const stored = await this.store.get(scope.tenant, id);
+      const local = stored && (!types || matchesTypes(types, stored.type)) ? stored : undefined;
+      const { value, warnings } = await this.forwarder.retrieve({ tenant: scope.tenant, ctx: scope.ctx, fwd: scope.forward }, id, local, { attrs, types });
+      for (const w of warnings) scope.forward.warn(w);
+      if (value) return value;
+      await this.requireTenant(scope.tenant);
+      throw notFound(describe(id, types));
+    }
     if (scope.tenant !== DEFAULT_TENANT) await this.requireTenant(scope.tenant);
     const entity = await this.store.get(scope.tenant, id);
     if (!entity || (types && !matchesTypes(types, entity.type))) throw notFound(describe(id, types));
@@ -81,24 +108,32 @@ export class EntityService {
   async merge(scope: RequestScope, id: string, body: unknown, opts: apply.MergeOptions & { simplified: boolean }, types?: TypeSelector) {
     const now = scope.now ?? nowIso();
     const parsed = this.fragment(scope, id, body, now, 'member', opts.simplified);
-    return this.change(scope, id, types, (current) => putWith(apply.mergeEntity(current, parsed, now, opts)));
+    return this.distributed(scope, id, body, parsed, MERGE_ENTITY, (rest) =>
+      this.change(scope, id, types, (current) => putWith(apply.mergeEntity(current, rest, now, opts))),
+    );
   }
 
-  async appendAttributes(scope: RequestScope, id: string, body: unknown, noOverwrite: boolean, types?: TypeSelector) {
+  /** `forwardAs`: how owned attributes reach their source; batch update elements go as Update Attributes, as IoT Agents serve them. */
+  async appendAttributes(scope: RequestScope, id: string, body: unknown, noOverwrite: boolean, types?: TypeSelector, forwardAs: FragmentOperation = APPEND_ATTRIBUTES) {
     const now = scope.now ?? nowIso();
     const parsed = this.fragment(scope, id, body, now, 'none', false);
-    return this.change(scope, id, types, (current) => putWith(apply.appendAttributes(current, parsed, now, noOverwrite)));
+    return this.distributed(scope, id, body, parsed, forwardAs, (rest) =>
+      this.change(scope, id, types, (current) => putWith(apply.appendAttributes(current, rest, now, noOverwrite))),
+    );
   }
 
   async updateAttributes(scope: RequestScope, id: string, body: unknown, types?: TypeSelector) {
     const now = scope.now ?? nowIso();
     const parsed = this.fragment(scope, id, body, now, 'attribute', false);
-    return this.change(scope, id, types, (current) => putWith(apply.updateAttributes(current, parsed, now)));
+    return this.distributed(scope, id, body, parsed, UPDATE_ATTRIBUTES, (rest) =>
+      this.change(scope, id, types, (current) => putWith(apply.updateAttributes(current, rest, now))),
+    );
   }
 
   async partialAttributeUpdate(scope: RequestScope, id: string, attrName: string, body: unknown, types?: TypeSelector) {
     const name = this.attributeName(scope, attrName, 'partially updated');
     const now = scope.now ?? nowIso();
+    if (this.forwarder && scope.forward && (await forwardAttribute(this.forwarder, { ...scope, fwd: scope.forward }, id, name, 'PATCH', body))) return;
     await this.change(scope, id, types, (current) => {
       // The fragment may leave out the value member (e.g. only unitCode): parse it over the current instance.
       const target = current.attrs[name]?.find((a) => a.datasetId === datasetIdOf(body));
@@ -121,6 +156,7 @@ export class EntityService {
     const input = this.singleInstance(scope, attrName, body, now, 'none');
     if (input.kind !== 'value') throw badRequest(`The body must be an instance of attribute "${attrName}"`);
     const attr = input.attr;
+    if (this.forwarder && scope.forward && (await forwardAttribute(this.forwarder, { ...scope, fwd: scope.forward }, id, name, 'PUT', body))) return;
     await this.change(scope, id, types, (current) => put(apply.replaceAttribute(current, name, attrName, attr, now)));
   }
 
@@ -147,7 +183,7 @@ export class EntityService {
    * For create, upsert, update and merge an element is an entity with the @context the HTTP layer resolved
    * for it (or the error that resolution gave); for delete it is an entity id.
    */
-  async batch(tenant: string, items: BatchItem[], op: BatchOperation, onUnexpected?: (err: unknown) => void): Promise<BatchOutcome> {
+  async batch(tenant: string, items: BatchItem[], op: BatchOperation, onUnexpected?: (err: unknown) => void, forward?: ForwardContext): Promise<BatchOutcome> {
     // Only create and upsert write into a tenant that does not exist yet (its first write creates it).
     if (op.kind !== 'create' && op.kind !== 'upsert') await this.requireTenant(tenant);
     const now = nowIso();
@@ -161,7 +197,7 @@ export class EntityService {
         try {
           if ('error' in item) throw item.error;
           if (id === '') throw badRequest(`The entity at index ${index} of the batch has no "id" string; an entity needs an id that is a URI (clause 4.5.1)`);
-          const created = await this.batchElement({ tenant, ctx: item.ctx, now }, id, item.body, op);
+          const created = await this.batchElement({ tenant, ctx: item.ctx, now, forward }, id, item.body, op);
           outcomes[index] = { id, created };
         } catch (err) {
           if (!(err instanceof NgsiError)) onUnexpected?.(err);
@@ -206,7 +242,7 @@ export class EntityService {
       case 'update':
         // Batch Entity Update runs Append Attributes (clause 5.6.9.4); attributes kept by noOverwrite make the
         // entity an error (TP/NGSI-LD/CI/Prov/BE/005_02), the others are written.
-        throwIfNotUpdated(id, await this.appendAttributes(scope, id, body, op.noOverwrite), 'AlreadyExists');
+        throwIfNotUpdated(id, await this.appendAttributes(scope, id, body, op.noOverwrite, undefined, UPDATE_ATTRIBUTES), 'AlreadyExists');
         return false;
       case 'merge':
         await this.merge(scope, id, body, { simplified: false });
@@ -215,6 +251,19 @@ export class EntityService {
         await this.delete(scope, id);
         return false;
     }
+  }
+
+  /** Update, Append and Merge with registrations in play: owned attributes go to their sources (src/forwarding/provision.ts). */
+  private async distributed(
+    scope: RequestScope,
+    id: string,
+    body: unknown,
+    parsed: ParsedEntity,
+    operation: FragmentOperation,
+    local: (rest: ParsedEntity) => Promise<apply.UpdateResult>,
+  ): Promise<apply.UpdateResult & { distributed?: true }> {
+    if (!this.forwarder || !scope.forward || !isObject(body)) return local(parsed);
+    return distributeFragment(this.forwarder, { ...scope, fwd: scope.forward }, id, operation, body, parsed, local);
   }
 
   private fragment(scope: RequestScope, id: string, body: unknown, now: string, nulls: 'none' | 'attribute' | 'member', simplified: boolean): ParsedEntity {

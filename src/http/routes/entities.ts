@@ -14,6 +14,7 @@ import { onlyDatasets, project } from '../../entities/projection.js';
 import { readOutputParams, representation } from '../representation.js';
 import { prepareBody, sendNoContent, sendPrepared, sendUpdateResult } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
+import { forwardContext, withWarnings } from './forward-context.js';
 
 export interface EntityRouteDeps {
   service: EntityService;
@@ -29,6 +30,12 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
   const withBody = async (c: Context<BrokerEnv>) => {
     const { body, ctx } = await readBodyAndContext(c, resolver, maxBodyBytes);
     return { body, scope: { tenant: c.get('tenant'), ctx } satisfies RequestScope };
+  };
+  // Updates that registrations may distribute (5.6.2.4, 5.6.3.4, 5.6.4, 5.6.17, 5.6.19).
+  const withForwarding = async (c: Context<BrokerEnv>) => {
+    const { body, scope } = await withBody(c);
+    const fwd = forwardContext(c, scope.ctx.source);
+    return { body, fwd, scope: { ...scope, forward: fwd } satisfies RequestScope };
   };
   const types = (c: Context<BrokerEnv>, ctx: LdContext): TypeSelector | undefined => {
     const t = c.req.query('type');
@@ -49,15 +56,17 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
     const media = negotiate(c.req.header('accept'), true);
     const context = readContext(c, resolver);
     const { ctx, linkUrl } = context instanceof Promise ? await context : context;
-    const scope = { tenant: c.get('tenant'), ctx };
-    const stored = await service.retrieve(scope, entityId(c));
+    const fwd = forwardContext(c, linkUrl);
+    const scope = { tenant: c.get('tenant'), ctx, forward: fwd };
+    const params = c.req.query();
+    const requested = params.attrs?.split(',').map((a) => a.trim()).filter((a) => a !== '').map((a) => ctx.expand(a));
+    const stored = await service.retrieve(scope, entityId(c), types(c, ctx), requested);
     const url = c.req.url;
     const variant = `${media}\n${linkUrl}\n${c.req.header('prefer') ?? ''}\n${url.slice(url.indexOf('?') + 1 || url.length)}`;
-    const params = c.req.query();
     // Joined answers depend on other entities too, so they are never served from the cache.
     const join = parseJoin(params);
     const hit = join ? undefined : rendered.get(stored, variant, ctx);
-    if (hit) return sendPrepared(c, hit);
+    if (hit) return withWarnings(sendPrepared(c, hit), fwd);
 
     const out = readOutputParams(params, ctx, media);
     const selector = types(c, ctx);
@@ -74,13 +83,13 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
       if (join.mode === 'inline') await inlineLinked(payload, entity, ctx, out.render, join, fetch);
       else {
         const linked = await flatLinked([entity], join, fetch);
-        return sendPrepared(c, prepareBody(c, [payload, ...renderEntities(linked, ctx, { ...out.render, attrs: undefined })], media, linkUrl, ctx));
+        return withWarnings(sendPrepared(c, prepareBody(c, [payload, ...renderEntities(linked, ctx, { ...out.render, attrs: undefined })], media, linkUrl, ctx)), fwd);
       }
-      return sendPrepared(c, prepareBody(c, payload, media, linkUrl, ctx));
+      return withWarnings(sendPrepared(c, prepareBody(c, payload, media, linkUrl, ctx)), fwd);
     }
     const prepared = prepareBody(c, payload, media, linkUrl, ctx);
     rendered.set(stored, variant, ctx, prepared);
-    return sendPrepared(c, prepared);
+    return withWarnings(sendPrepared(c, prepared), fwd);
   });
 
   routes.add('PUT', `${BASE}/:entityId`, async (c) => {
@@ -90,7 +99,7 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
   });
 
   routes.add('PATCH', `${BASE}/:entityId`, async (c) => {
-    const { body, scope } = await withBody(c);
+    const { body, scope } = await withForwarding(c);
     const format = representation(c.req.query(), ['normalized', 'concise', 'simplified', 'keyValues'], []);
     const observedAt = c.req.query('observedAt');
     if (observedAt !== undefined && Number.isNaN(Date.parse(observedAt))) throw badRequest(`observedAt ${observedAt} is not a DateTime`);
@@ -101,7 +110,8 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
       { simplified: format.format === 'simplified', lang: c.req.query('lang'), observedAt },
       types(c, scope.ctx),
     );
-    return sendUpdateResult(c, result, false);
+    // A merge distributed to context sources reports what they did not take as 207 (6.3.17).
+    return sendUpdateResult(c, result, result.distributed === true);
   });
 
   routes.add('DELETE', `${BASE}/:entityId`, async (c) => {
@@ -111,26 +121,26 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
   });
 
   routes.add('POST', `${BASE}/:entityId/attrs`, async (c) => {
-    const { body, scope } = await withBody(c);
+    const { body, scope } = await withForwarding(c);
     const { options } = representation(c.req.query(), [], ['noOverwrite']);
     const result = await service.appendAttributes(scope, entityId(c), body, options.has('noOverwrite'), types(c, scope.ctx));
     return sendUpdateResult(c, result, true);
   });
 
   routes.add('PATCH', `${BASE}/:entityId/attrs`, async (c) => {
-    const { body, scope } = await withBody(c);
+    const { body, scope } = await withForwarding(c);
     const result = await service.updateAttributes(scope, entityId(c), body, types(c, scope.ctx));
     return sendUpdateResult(c, result, true);
   });
 
   routes.add('PATCH', `${BASE}/:entityId/attrs/:attrId`, async (c) => {
-    const { body, scope } = await withBody(c);
+    const { body, scope } = await withForwarding(c);
     await service.partialAttributeUpdate(scope, entityId(c), c.req.param('attrId')!, body, types(c, scope.ctx));
     return sendNoContent(c);
   });
 
   routes.add('PUT', `${BASE}/:entityId/attrs/:attrId`, async (c) => {
-    const { body, scope } = await withBody(c);
+    const { body, scope } = await withForwarding(c);
     await service.replaceAttribute(scope, entityId(c), c.req.param('attrId')!, body, types(c, scope.ctx));
     return sendNoContent(c);
   });

@@ -7,6 +7,7 @@ import type { Logger } from '../../logger.js';
 import { linkHeader, readBatchBody, readBatchIds, type BrokerEnv } from '../request.js';
 import { sendNoContent } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
+import { forwardContext } from './forward-context.js';
 
 export interface EntityOperationRouteDeps {
   service: EntityService;
@@ -26,8 +27,16 @@ const BASE = '/ngsi-ld/v1/entityOperations';
  */
 export function registerEntityOperationRoutes(routes: RouteTable, deps: EntityOperationRouteDeps): void {
   const { service, resolver, logger, maxBodyBytes, maxBatchEntities } = deps;
+  // Elements that update attributes a context source owns are forwarded (4.3.6.3); elements carry their own
+  // @context, so names travel as the core context compacts them rather than under the request's Link.
   const run = async (c: Context<BrokerEnv>, items: BatchItem[], op: BatchOperation) =>
-    service.batch(c.get('tenant'), items, op, (err) => logger.error({ err, method: c.req.method, url: c.req.url }, 'batch element failed'));
+    service.batch(
+      c.get('tenant'),
+      items,
+      op,
+      (err) => logger.error({ err, method: c.req.method, url: c.req.url }, 'batch element failed'),
+      op.kind === 'upsert' || op.kind === 'update' || op.kind === 'merge' ? forwardContext(c, undefined) : undefined,
+    );
   const entities = (c: Context<BrokerEnv>) => readBatchBody(c, resolver, maxBodyBytes, maxBatchEntities);
 
   // 6.14.3.1: 201 with the ids of the created entities when all were created.

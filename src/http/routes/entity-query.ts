@@ -13,6 +13,7 @@ import { readOutputParams } from '../representation.js';
 import { linkHeader, readBodyAndContext, readContext, type BrokerEnv } from '../request.js';
 import { pagingLinks, sendNoContent } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
+import { forwardContext } from './forward-context.js';
 
 export interface EntityQueryRouteDeps {
   queries: QueryService;
@@ -57,7 +58,8 @@ async function answer(
   linkUrl: string,
 ): Promise<Response> {
   const out = readOutputParams(params, ctx, media);
-  const result = await queries.query({ tenant: c.get('tenant'), ctx }, params, selectors, out.attrs);
+  const forward = forwardContext(c, linkUrl === CORE_CONTEXT_URL ? undefined : ctx.source, params);
+  const result = await queries.query({ tenant: c.get('tenant'), ctx, forward }, params, selectors, out.attrs);
   const entities = out.datasetIds ? result.entities.map((e) => onlyDatasets(e, out.datasetIds!)) : result.entities;
   const geo = media === 'application/geo+json';
   let payload: object;
@@ -85,5 +87,7 @@ async function answer(
   links.push(...pagingLinks(c.req.url, media, result));
   if (links.length > 0) headers.Link = links.join(', ');
   if (result.count !== undefined) headers['NGSILD-Results-Count'] = String(result.count);
-  return c.body(JSON.stringify(payload), 200, headers);
+  const response = c.body(JSON.stringify(payload), 200, headers);
+  for (const w of forward.warnings) response.headers.append('NGSILD-Warning', w);
+  return response;
 }

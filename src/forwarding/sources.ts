@@ -1,0 +1,81 @@
+import type { StoredRegistration } from '../model/registration.js';
+import { effectiveMode, effectiveOperations } from '../model/registration.js';
+import { matchesEntityInfo, matchesInfo, matchesRegistration, registeredAttributes, type RegistrationFilter } from '../registrations/match.js';
+import { viaPseudonyms } from './client.js';
+import type { ContextSource, SourceLookup, SourceQuery } from './types.js';
+
+/** Where the registrations of a tenant come from (the registration service or its store). */
+export type RegistrationList = (tenant: string) => Promise<readonly StoredRegistration[]>;
+
+/**
+ * SourceLookup over stored registrations and the matching of clause 5.12 (src/registrations/match.ts): each matching
+ * registration becomes a ContextSource saying which attributes, types and ids it offers for this request.
+ */
+export class RegistrationSources implements SourceLookup {
+  constructor(private readonly list: RegistrationList) {}
+
+  async matching(tenant: string, query: SourceQuery): Promise<ContextSource[]> {
+    const registrations = await this.list(tenant);
+    if (registrations.length === 0) return [];
+    const filter: RegistrationFilter = {
+      ids: query.ids,
+      idPattern: query.idPattern,
+      types: query.types,
+      attrs: query.attrs,
+      operation: query.operation,
+      visitedAliases: [...viaPseudonyms(query.via ?? '')],
+    };
+    const now = Date.now();
+    const out: ContextSource[] = [];
+    for (const reg of registrations) {
+      if (!matchesRegistration(reg.spec, filter, now)) continue;
+      out.push(toSource(reg, filter));
+    }
+    return out;
+  }
+}
+
+function toSource(reg: StoredRegistration, filter: RegistrationFilter): ContextSource {
+  const { spec } = reg;
+  let attrs: Set<string> | undefined = new Set();
+  let types: Set<string> | undefined = new Set();
+  const ids = new Set<string>();
+  const idPatterns = new Set<string>();
+  let anyId = false;
+  for (const info of spec.information) {
+    if (!matchesInfo(info, filter)) continue;
+    const names = registeredAttributes(info);
+    if (names === undefined) attrs = undefined;
+    else if (attrs) for (const n of names) attrs.add(n);
+    if (!info.entities) {
+      types = undefined;
+      anyId = true;
+      continue;
+    }
+    for (const e of info.entities) {
+      if (!matchesEntityInfo(e, filter)) continue;
+      if (types) for (const t of e.type) types.add(t);
+      if (e.id !== undefined) ids.add(e.id);
+      else if (e.idPattern !== undefined) idPatterns.add(e.idPattern);
+      else anyId = true;
+    }
+  }
+  return {
+    registrationId: reg.id,
+    endpoint: spec.endpoint,
+    mode: effectiveMode(spec),
+    tenant: spec.tenant,
+    info: spec.contextSourceInfo ?? [],
+    alias: spec.contextSourceAlias,
+    attrs: attrs ? [...attrs] : undefined,
+    types: types && types.size > 0 ? [...types] : undefined,
+    ids: !anyId && ids.size > 0 ? [...ids] : undefined,
+    idPatterns: !anyId && idPatterns.size > 0 ? [...idPatterns] : undefined,
+    operations: effectiveOperations(spec),
+    timeoutMs: validTimeout(spec.management?.timeout),
+  };
+}
+
+function validTimeout(ms: number | undefined): number | undefined {
+  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? Math.ceil(ms) : undefined;
+}

@@ -1,0 +1,31 @@
+import type { Context } from 'hono';
+import { CORE_CONTEXT_URL } from '../../jsonld/core-context.js';
+import type { ContextDefinition } from '../../jsonld/types.js';
+import type { ForwardContext } from '../../forwarding/types.js';
+import type { BrokerEnv } from '../request.js';
+
+/** A ForwardContext with the warnings it collected, for the response. */
+export type RequestForwarding = ForwardContext & { warnings: string[] };
+
+/**
+ * What distributed operations take from the HTTP request: local=true (6.3.18), the Via header (4.3.6.4), the Link
+ * to pass on, and the request headers that contextSourceInfo "urn:ngsi-ld:request" values refer to (6.3.19).
+ */
+export function forwardContext(c: Context<BrokerEnv>, source: ContextDefinition | undefined, params?: Record<string, string | undefined>): RequestForwarding {
+  const raw = params ? params.local : c.req.query('local');
+  const warnings: string[] = [];
+  return {
+    local: raw === 'true',
+    via: c.req.header('via') ?? '',
+    link: typeof source === 'string' && source !== CORE_CONTEXT_URL ? source : undefined,
+    header: (name) => c.req.header(name),
+    warn: (w) => warnings.push(w),
+    warnings,
+  };
+}
+
+/** Adds the collected NGSILD-Warning headers (6.3.17) to a response. */
+export function withWarnings(res: Response, fwd: RequestForwarding): Response {
+  for (const w of fwd.warnings) res.headers.append('NGSILD-Warning', w);
+  return res;
+}
