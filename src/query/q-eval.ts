@@ -110,7 +110,7 @@ function matchesTerm(term: PositiveTerm, entity: Entity, opts: QEvalOptions): bo
     }
     let inner = innerTerms.get(term);
     if (!inner) innerTerms.set(term, (inner = { ...term, path: linked.path }));
-    for (const id of relationshipTargets(entity.attrs[path.attr])) {
+    for (const id of relationshipTargets(ownInstances(entity, path.attr))) {
       const target = resolve(id);
       if (!target) continue;
       if (linked.types && !target.type.some((t) => linked.types!.includes(t))) continue;
@@ -135,10 +135,15 @@ function relationshipTargets(instances: Attribute[] | undefined): string[] {
   return ids;
 }
 
+// Attribute names come from requests: `constructor` or `__proto__` must find nothing, not Object.prototype members.
+function ownInstances(entity: Entity, name: string): Attribute[] {
+  return Object.hasOwn(entity.attrs, name) ? (entity.attrs[name] ?? []) : [];
+}
+
 /** Clause 4.9: the target element of each instance ("any Value of such instances", clause 4.5.5). */
 function resolveTargets(entity: Entity, path: QPath, opts: QEvalOptions): Target[] {
   const targets: Target[] = [];
-  for (const instance of entity.attrs[path.attr] ?? []) {
+  for (const instance of ownInstances(entity, path.attr)) {
     let a: Attribute | undefined = instance;
     for (const sub of path.subAttrs ?? []) a = a?.sub?.[sub];
     if (!a) continue;

@@ -274,3 +274,14 @@ describe('planning helpers', () => {
     expect(qUsesLinkedEntities(parseQ('a;b', ctx))).toBe(false);
   });
 });
+
+describe('attribute names that are Object.prototype members', () => {
+  // A query plan built by hand (or a @context mapping a term to such a name) must find nothing, not crash.
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('%s matches no entity and does not throw', (name) => {
+    const q = parseQ('speed>1', ctx);
+    const renamed = JSON.parse(JSON.stringify(q).replaceAll(`${D}speed`, name)) as typeof q;
+    expect(matchesQ(renamed, entity({ speed: prop(5) }))).toBe(false);
+    const exists = JSON.parse(JSON.stringify(parseQ('speed', ctx)).replaceAll(`${D}speed`, name)) as typeof q;
+    expect(matchesQ(exists, entity({ speed: prop(5) }))).toBe(false);
+  });
+});
