@@ -8,14 +8,20 @@ import { EntityService } from './entities/service.js';
 import { createApp } from './http/app.js';
 import { ContextResolver } from './jsonld/resolver.js';
 import { createLogger } from './logger.js';
-import { DeliveryEngine } from './notifications/delivery-engine.js';
+import { openCoordination, redisPrefixFor, runEngineWhileLeader, shareCaches } from './coordination/index.js';
+import type { DeliveryEngineOptions } from './notifications/delivery-engine.js';
 import { HttpSender } from './notifications/http-sender.js';
 import { MqttSender } from './notifications/mqtt-sender.js';
-import { openStores } from './store/index.js';
+import { openStores, type Stores } from './store/index.js';
 import { startRetention } from './store/retention.js';
 import { SubscriptionEngine } from './subscriptions/engine.js';
 import { SubscriptionService } from './subscriptions/service.js';
 import { TemporalService } from './temporal/service.js';
+import { ForwardClient } from './forwarding/client.js';
+import { Forwarder } from './forwarding/forwarder.js';
+import { RegistrationSources } from './forwarding/sources.js';
+import { RegistrationService } from './registrations/service.js';
+import { CSourceNotifier } from './registrations/csource-notifier.js';
 
 export interface RunningBroker {
   /** Base URL, e.g. http://127.0.0.1:40123 (no trailing slash). */
@@ -38,10 +44,13 @@ function packageVersion(): string {
 }
 const VERSION = packageVersion();
 
-/** Wires configuration, store, @context resolver and HTTP app, and listens. */
-export async function startBroker(config: Config): Promise<RunningBroker> {
+/**
+ * Wires configuration, store, @context resolver and HTTP app, and listens. `deps.openStores` replaces how the stores
+ * are opened (tests run a whole broker over a stand-in backend that way).
+ */
+export async function startBroker(config: Config, deps: { openStores?: (config: Config) => Promise<Stores> } = {}): Promise<RunningBroker> {
   const logger = createLogger(config.logLevel);
-  const stores = await openStores(config);
+  const stores = await (deps.openStores ?? openStores)(config);
   const store = stores.entities;
   const retention = startRetention(stores.temporal, { days: config.retentionDays, onError: (err) => logger.error({ err }, 'history retention') });
   const resolver = new ContextResolver({ timeoutMs: config.contextTimeoutMs, cacheTtlSec: config.contextCacheTtlSec });
@@ -51,10 +60,13 @@ export async function startBroker(config: Config): Promise<RunningBroker> {
     limits,
     onError: (err, what) => logger.error({ err }, what),
   });
+  const registrations = await RegistrationService.open(stores.registrations, { entities: store, limits, onError: (err, what) => logger.error({ err }, what) });
+  // CSource subscriptions (5.11) are Subscriptions in a store of their own; the notifier below matches them against registrations.
+  const csourceSubscriptions = stores.csourceSubscriptions && (await SubscriptionService.open(stores.csourceSubscriptions, { resolver, limits, onError: (err, what) => logger.error({ err }, what) }));
   const httpSender = new HttpSender();
   const mqttSender = new MqttSender();
   const senders = { http: httpSender, https: httpSender, mqtt: mqttSender, mqtts: mqttSender };
-  const delivery = new DeliveryEngine(stores.notifications, senders, {
+  const deliveryOptions: DeliveryEngineOptions = {
     maxAttempts: config.notificationMaxAttempts,
     baseBackoffMs: config.notificationBackoffMs,
     maxBackoffMs: Math.max(config.notificationMaxBackoffMs, config.notificationBackoffMs),
@@ -62,21 +74,64 @@ export async function startBroker(config: Config): Promise<RunningBroker> {
     breakerThreshold: config.notificationBreakerThreshold,
     breakerOpenMs: config.notificationBreakerOpenMs,
     defaultTimeoutMs: config.notificationTimeoutMs,
-    onOutcome: (outcome) => subscriptions.recordOutcome(outcome),
+    onOutcome: (outcome) => {
+      subscriptions.recordOutcome(outcome);
+      csourceSubscriptions?.recordOutcome(outcome);
+    },
     onError: (err, what) => logger.error({ err }, `notification delivery: ${what}`),
+  };
+  // Alone: the store's queue and DeliveryEngine. With --redis-url: several instances as one broker (src/coordination).
+  const { coordinator, delivery, deadLetters, deliverAsLeader } = await openCoordination({
+    redisUrl: config.redisUrl,
+    redisPrefix: redisPrefixFor(config),
+    queue: stores.notifications,
+    senders,
+    delivery: deliveryOptions,
+    onError: (err, what) => logger.error({ err }, `coordination: ${what}`),
   });
+  if (coordinator.shared && config.store === 'embedded') logger.warn('an embedded store is not shared between instances: run several instances with --store mongo');
   // Before listening: whatever was pending at the last stop is on its way again.
   await delivery.start();
   // Changes become notifications: the engine tails the store's change log and hands them to the durable queue.
-  const engine = new SubscriptionEngine({ store, resolver, deliver: (items) => delivery.enqueue(items), logger });
-  for (const sub of subscriptions.compiled()) engine.upsert(sub);
-  subscriptions.onChange((tenant, id, compiled) => (compiled ? engine.upsert(compiled) : engine.remove(tenant, id)));
-  engine.start();
+  // It runs on the leader only (always this instance when alone), so that each change notifies once.
+  shareCaches(coordinator, { subscriptions: csourceSubscriptions ? [subscriptions, csourceSubscriptions] : [subscriptions], resolver }, (err, what) => logger.error({ err }, what));
+  // So does the CSource notifier (registration changes become CSourceNotifications once, not once per instance).
+  const csourceNotifier = csourceSubscriptions && (() => new CSourceNotifier({ registrations, subscriptions: csourceSubscriptions, resolver, deliver: deliverAsLeader, onError: (err, what) => logger.error({ err }, what) }));
+  await runEngineWhileLeader({
+    coordinator,
+    subscriptions,
+    store,
+    createEngine: (engineStore) => new SubscriptionEngine({ store: engineStore, resolver, deliver: deliverAsLeader, logger }),
+    companions: csourceNotifier ? [csourceNotifier] : [],
+  });
+  // Distributed operations (4.3.6): the Via alias is the address this broker listens on unless configured.
+  let listening = '';
+  // Statistics writes of forwarded requests run beside the answers; close waits for them before the store goes.
+  const statWrites = new Set<Promise<void>>();
+  const recordOutcome = (tenant: string, id: string, ok: boolean) => {
+    const write: Promise<void> = registrations
+      .recordOutcome(tenant, id, ok)
+      .catch((err) => logger.error({ err }, 'registration statistics'))
+      .finally(() => statWrites.delete(write));
+    statWrites.add(write);
+  };
+  const forwarder = new Forwarder({
+    lookup: new RegistrationSources((tenant) => registrations.allOf(tenant)),
+    client: new ForwardClient({
+      timeoutMs: config.forwardTimeoutMs,
+      alias: () => config.forwardAlias || listening,
+      onOutcome: recordOutcome,
+    }),
+    resolver,
+    maxEntities: limits.maxLimit,
+  });
   const app = createApp({
-    entities: new EntityService(store),
-    queries: new QueryService(store, limits),
+    entities: new EntityService(store, forwarder),
+    queries: new QueryService(store, limits, forwarder),
     discovery: new DiscoveryService(store),
     subscriptions,
+    registrations,
+    csourceSubscriptions,
     temporal: new TemporalService(stores.temporal, { ...limits, maxInstances: config.temporalMaxInstances }, {
       tenantExists: async (tenant) => (await store.hasTenant(tenant)) === true,
     }),
@@ -85,7 +140,7 @@ export async function startBroker(config: Config): Promise<RunningBroker> {
     maxBodyBytes: config.maxBodyBytes,
     maxBatchEntities: config.maxBatchEntities,
     system: { version: VERSION, store: config.store, startedAt: new Date(), storeHealthy: async () => (await store.hasTenant('')) === true },
-    deadLetters: { queue: stores.notifications, replay: (tenant, id) => delivery.replay(tenant, id), limits },
+    deadLetters: { queue: deadLetters, replay: (tenant, id) => delivery.replay(tenant, id), limits },
   });
 
   const server = await new Promise<ServerType>((resolve, reject) => {
@@ -94,6 +149,7 @@ export async function startBroker(config: Config): Promise<RunningBroker> {
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  listening = `${host}:${port}`;
   logger.info({ port, host: config.host, store: config.store, dataDir: config.dataDir }, 'musubi listening');
 
   let closing: Promise<void> | undefined;
@@ -104,11 +160,15 @@ export async function startBroker(config: Config): Promise<RunningBroker> {
       (closing ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         // No new notifications are made once requests stop; unprocessed changes stay in the log for the next start.
-        await engine.close();
+        // Stops the subscription engine and the CSource notifier (leadership) and hands the lease to another instance.
+        await coordinator.close();
         // In-flight deliveries finish (or are interrupted, staying queued) and report their outcomes first.
         await delivery.close();
         // Delivery counters still in memory are written before the store goes.
         await subscriptions.close();
+        await csourceSubscriptions?.close();
+        await Promise.all(statWrites);
+        await registrations.close();
         await retention.stop();
         await stores.close();
         logger.flush();

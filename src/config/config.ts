@@ -8,6 +8,10 @@ export interface Config {
   host: string;
   dataDir: string;
   store: 'embedded' | 'mongo';
+  /** URL of the MongoDB replica set or sharded cluster (store mongo); '' when not given. */
+  mongoUrl: string;
+  /** Database of the MongoDB backend, holding every tenant. */
+  mongoDb: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest accepted request body, in bytes (413 past it). */
   maxBodyBytes: number;
@@ -41,6 +45,12 @@ export interface Config {
   retentionDays: number;
   /** Most instances of one attribute in one temporal response; a longer history is paged with 206 (clause 6.3.10). */
   temporalMaxInstances: number;
+  /** Longest wait for one context source in a distributed operation, in milliseconds (clause 6.3.17). */
+  forwardTimeoutMs: number;
+  /** This broker's pseudonym in Via headers of forwarded requests (clause 6.3.18); '' means host:port it listens on. */
+  forwardAlias: string;
+  /** Redis shared by several broker instances (src/coordination); '' runs this instance alone. */
+  redisUrl: string;
 }
 
 type Parser = (raw: string, name: string) => unknown;
@@ -49,6 +59,8 @@ interface Setting {
   key: keyof Config;
   flag: string;
   env: string;
+  /** Other environment variables read when `env` is unset (the short names container platforms use). */
+  envAliases?: string[];
   help: string;
   default: Config[keyof Config];
   parse: Parser;
@@ -81,7 +93,31 @@ export const SETTINGS: Setting[] = [
   { key: 'port', flag: '--port', env: 'MUSUBI_PORT', help: 'HTTP port (0 picks a free one)', default: 1026, parse: integer(0, 65535) },
   { key: 'host', flag: '--host', env: 'MUSUBI_HOST', help: 'address to listen on', default: '0.0.0.0', parse: text },
   { key: 'dataDir', flag: '--data-dir', env: 'MUSUBI_DATA_DIR', help: 'directory of the embedded store', default: './data', parse: text },
-  { key: 'store', flag: '--store', env: 'MUSUBI_STORE', help: 'storage backend: embedded', default: 'embedded', parse: oneOf('embedded') },
+  { key: 'store', flag: '--store', env: 'MUSUBI_STORE', envAliases: ['STORE'], help: 'storage backend: embedded or mongo', default: 'embedded', parse: oneOf('embedded', 'mongo') },
+  {
+    key: 'mongoUrl',
+    flag: '--mongo-url',
+    env: 'MUSUBI_MONGO_URL',
+    envAliases: ['MONGO_URL'],
+    help: 'MongoDB replica set or cluster URL (store mongo)',
+    default: '',
+    parse: (raw, name) => {
+      if (!/^mongodb(\+srv)?:\/\/\S+$/.test(raw)) throw new ConfigError(`${name} must be a mongodb:// or mongodb+srv:// URL, got "${raw}"`);
+      return raw;
+    },
+  },
+  {
+    key: 'mongoDb',
+    flag: '--mongo-db',
+    env: 'MUSUBI_MONGO_DB',
+    help: 'MongoDB database holding every tenant (store mongo)',
+    default: 'musubi',
+    parse: (raw, name) => {
+      // MongoDB's own rules for database names: at most 63 bytes, none of /\. "$*<>:|? or NUL.
+      if (!/^[^/\\. "$*<>:|?\u0000]{1,63}$/.test(raw)) throw new ConfigError(`${name} must be a MongoDB database name (1-63 characters, none of /\\. "$*<>:|?), got "${raw}"`);
+      return raw;
+    },
+  },
   {
     key: 'logLevel',
     flag: '--log-level',
@@ -218,6 +254,37 @@ export const SETTINGS: Setting[] = [
     default: 1000,
     parse: integer(1, 1_000_000),
   },
+  {
+    key: 'forwardTimeoutMs',
+    flag: '--forward-timeout-ms',
+    env: 'MUSUBI_FORWARD_TIMEOUT_MS',
+    help: 'timeout for one context source in a distributed operation, in ms',
+    default: 5000,
+    parse: integer(1, 600_000),
+  },
+  {
+    key: 'forwardAlias',
+    flag: '--forward-alias',
+    env: 'MUSUBI_FORWARD_ALIAS',
+    help: 'pseudonym of this broker in Via headers of forwarded requests (default: host:port)',
+    default: '',
+    parse: (raw, name) => {
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z:\[\]]+$/.test(raw)) throw new ConfigError(`${name} must be a Via pseudonym (a token, e.g. city-a.example:1026), got "${raw}"`);
+      return raw;
+    },
+  },
+  {
+    key: 'redisUrl',
+    flag: '--redis-url',
+    env: 'MUSUBI_REDIS_URL',
+    envAliases: ['REDIS_URL'],
+    help: 'Redis that several broker instances share (caches, leader, notification delivery); unset: one instance',
+    default: '',
+    parse: (raw, name) => {
+      if (!/^rediss?:\/\/\S+$/.test(raw)) throw new ConfigError(`${name} must be a redis:// or rediss:// URL, got "${raw}"`);
+      return raw;
+    },
+  },
 ];
 
 export const DEFAULT_CONFIG: Config = Object.fromEntries(SETTINGS.map((s) => [s.key, s.default])) as unknown as Config;
@@ -233,8 +300,8 @@ export type ParsedArgs = { help: true } | { help: false; config: Config };
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
   const raw = new Map<Setting, { value: string; name: string }>();
   for (const s of SETTINGS) {
-    const v = env[s.env];
-    if (v !== undefined) raw.set(s, { value: v, name: s.env });
+    const name = [s.env, ...(s.envAliases ?? [])].find((n) => env[n] !== undefined);
+    if (name !== undefined) raw.set(s, { value: env[name]!, name });
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -248,6 +315,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
   }
   const config = { ...DEFAULT_CONFIG } as Record<string, unknown>;
   for (const [s, { value, name }] of raw) config[s.key] = s.parse(value, name);
+  if (config.store === 'mongo' && config.mongoUrl === '') {
+    throw new ConfigError('--store mongo needs the MongoDB URL: --mongo-url or MUSUBI_MONGO_URL (e.g. mongodb://localhost:27017/?replicaSet=rs0)');
+  }
   return { help: false, config: config as unknown as Config };
 }
 

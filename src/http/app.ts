@@ -17,6 +17,9 @@ import { registerEntityOperationRoutes } from './routes/entity-operations.js';
 import { registerEntityQueryRoutes } from './routes/entity-query.js';
 import { registerEntityRoutes } from './routes/entities.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
+import { registerCSourceRegistrationRoutes } from './routes/csource-registrations.js';
+import { registerCSourceSubscriptionRoutes } from './routes/csource-subscriptions.js';
+import type { RegistrationService } from '../registrations/service.js';
 import { registerSystemRoutes, type SystemInfo } from './routes/system.js';
 import { registerTemporalRoutes } from './routes/temporal.js';
 
@@ -35,6 +38,10 @@ export interface AppDeps {
   deadLetters?: DeadLetterRouteDeps;
   /** Temporal Evolution of Entities (/ngsi-ld/v1/temporal/..., clauses 6.18-6.24); absent, those routes are not served. */
   temporal?: TemporalService;
+  /** Context Source Registrations (/ngsi-ld/v1/csourceRegistrations, clauses 6.8-6.9); absent, not served. */
+  registrations?: RegistrationService;
+  /** CSource subscriptions (/ngsi-ld/v1/csourceSubscriptions, clauses 6.12-6.13); absent, not served. */
+  csourceSubscriptions?: SubscriptionService;
 }
 
 /** The NGSI-LD HTTP binding (clause 6): middleware for tenant, logging and errors, then the resources. */
@@ -82,6 +89,8 @@ export function createApp(deps: AppDeps): Hono<BrokerEnv> {
   registerDiscoveryRoutes(routes, { discovery: deps.discovery, resolver: deps.resolver });
   registerSubscriptionRoutes(routes, { service: deps.subscriptions, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   if (deps.deadLetters) registerDeadLetterRoutes(routes, deps.deadLetters);
+  if (deps.registrations) registerCSourceRegistrationRoutes(routes, { service: deps.registrations, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
+  if (deps.csourceSubscriptions) registerCSourceSubscriptionRoutes(routes, { service: deps.csourceSubscriptions, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   if (deps.temporal) registerTemporalRoutes(routes, { service: deps.temporal, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   registerSystemRoutes(routes, deps.system);
   app.notFound((c) => {

@@ -107,6 +107,18 @@ export class ContextResolver {
     this.remote.clear();
   }
 
+  /**
+   * Forgets one remote @context (another broker instance saw it change; src/coordination): every processed context
+   * that names its URL, and the fetched documents (all of them: the remote cache forgets only wholesale, and a
+   * re-fetch is cheap next to a stale context). A context that imports the URL from inside another document keeps
+   * its processed form until its TTL.
+   */
+  evict(url: string): void {
+    this.remote.clear();
+    const quoted = JSON.stringify(url);
+    for (const key of [...this.contexts.keys()]) if (key === url || key.includes(quoted)) this.contexts.delete(key);
+  }
+
   private async build(def: ContextDefinition | undefined, key: string): Promise<LdContext> {
     if (def !== undefined) checkDefinition(def);
     const user = def === undefined ? [] : Array.isArray(def) ? def : [def];

@@ -6,9 +6,12 @@ import { openEmbeddedQueue } from './embedded/notification-queue.js';
 import type { DurableQueue } from '../notifications/types.js';
 import { EmbeddedTemporalStore } from './embedded/temporal-store.js';
 import type { TemporalStore } from './temporal-store.js';
+import { openEmbeddedCSourceSubscriptionStore, openEmbeddedRegistrationStore } from './embedded/registration-store.js';
+import type { RegistrationStore } from './registration-store.js';
 
 export type { Change, EntityStore, Mutation } from './entity-store.js';
 export type { SubscriptionChange, SubscriptionMutation, SubscriptionPage, SubscriptionStore } from './subscription-store.js';
+export type { RegistrationChange, RegistrationMutation, RegistrationStore } from './registration-store.js';
 export { EmbeddedEntityStore, openEmbeddedStore } from './embedded/index.js';
 export type { InstanceQuery, TemporalEntity, TemporalEntityFilter, TemporalInstance, TemporalStore, TimeProperty } from './temporal-store.js';
 
@@ -18,6 +21,10 @@ export interface StoreConfig {
   dataDir: string;
   /** Record attribute history on every entity write (default true); the temporal API works on what is recorded. */
   history?: boolean;
+  /** URL of the MongoDB replica set or sharded cluster (store 'mongo'). */
+  mongoUrl?: string;
+  /** Database of the MongoDB backend (every tenant in it; default musubi). */
+  mongoDb?: string;
 }
 
 /**
@@ -31,6 +38,13 @@ export interface Stores {
   notifications: DurableQueue;
   /** History of attributes; every entity change is recorded in it atomically with the change. */
   temporal: TemporalStore;
+  /** Context Source Registrations (clauses 5.9, 5.10). */
+  registrations: RegistrationStore;
+  /**
+   * Context Source Registration Subscriptions (clause 5.11): Subscriptions kept apart from the entity ones. Absent
+   * for a backend that has none yet: the csourceSubscriptions routes are then not served.
+   */
+  csourceSubscriptions?: SubscriptionStore;
   close(): Promise<void>;
 }
 
@@ -43,14 +57,20 @@ export async function openStores(config: StoreConfig): Promise<Stores> {
         const subscriptions = openEmbeddedSubscriptionStore(entities.environment);
         const notifications = await openEmbeddedQueue(entities.environment);
         const temporal = EmbeddedTemporalStore.open(entities.environment);
+        const registrations = openEmbeddedRegistrationStore(entities.environment);
+        const csourceSubscriptions = openEmbeddedCSourceSubscriptionStore(entities.environment);
         if (config.history !== false) entities.attachHistory(temporal);
         return {
           entities,
           subscriptions,
           notifications,
           temporal,
+          registrations,
+          csourceSubscriptions,
           close: async () => {
             await subscriptions.close();
+            await registrations.close();
+            await csourceSubscriptions.close();
             await entities.close();
           },
         };

@@ -52,17 +52,25 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class SubscriptionService {
   private readonly compiledByKey = new Map<string, CompiledSubscription>();
   private readonly listeners = new Set<SubscriptionListener>();
+  private readonly localListeners = new Set<(tenant: string, id: string) => void>();
   private readonly counters: DeliveryCounters;
   private readonly clock: () => number;
   private readonly onError: (err: unknown, what: string) => void;
   private expiryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** modifiedAt of each compiled subscription, so that resync() can tell what changed. */
+  private readonly versions = new Map<string, string>();
+  /** Reloads run one at a time, so that an older read never overwrites a newer one. */
+  private reloads: Promise<void> = Promise.resolve();
 
   /** Opens the service over the store: every subscription is compiled before this resolves. */
   static async open(store: SubscriptionStore, opts: SubscriptionServiceOptions): Promise<SubscriptionService> {
     const service = new SubscriptionService(store, opts);
     const now = service.clock();
-    for (const sub of await store.all()) service.compiledByKey.set(keyOf(sub.tenant, sub.id), compileSubscription(sub, now));
+    for (const sub of await store.all()) {
+      service.compiledByKey.set(keyOf(sub.tenant, sub.id), compileSubscription(sub, now));
+      service.versions.set(keyOf(sub.tenant, sub.id), sub.modifiedAt);
+    }
     service.scheduleExpiry();
     return service;
   }
@@ -86,6 +94,7 @@ export class SubscriptionService {
     const sub: StoredSubscription = { id, tenant: scope.tenant, spec, queries, context: scope.ctx.source, createdAt: at, modifiedAt: at, delivery: NO_DELIVERIES };
     await this.store.create(sub);
     this.changed(sub.tenant, sub.id, sub);
+    this.localChange(sub.tenant, sub.id);
     return id;
   }
 
@@ -132,6 +141,7 @@ export class SubscriptionService {
       return { change: { kind: 'put', subscription }, result: subscription };
     });
     this.changed(scope.tenant, id, updated);
+    this.localChange(scope.tenant, id);
   }
 
   /** Delete Subscription (5.8.5). */
@@ -140,6 +150,54 @@ export class SubscriptionService {
     if (!(await this.store.delete(scope.tenant, id))) throw notFound(`Subscription ${id} not found`);
     this.counters.forget(keyOf(scope.tenant, id));
     this.changed(scope.tenant, id, undefined);
+    this.localChange(scope.tenant, id);
+  }
+
+  /**
+   * Calls `listener` after each durable create, update and delete made through this service (not for expiry, nor
+   * for what onRemoteChange reloads): how other broker instances hear of it (src/coordination). Returns the
+   * function that unsubscribes.
+   */
+  onLocalChange(listener: (tenant: string, id: string) => void): () => void {
+    this.localListeners.add(listener);
+    return () => this.localListeners.delete(listener);
+  }
+
+  /**
+   * Another broker instance changed the subscription: the copy compiled here is replaced by what the store holds
+   * now (or dropped), and listeners hear of it as of a local change.
+   */
+  onRemoteChange(tenant: string, id: string): Promise<void> {
+    return this.reload(async () => {
+      const sub = await this.store.get(tenant, id);
+      if (!sub) {
+        // Not one of this service's (the CSource subscriptions share the channel), or already gone here.
+        if (!this.compiledByKey.has(keyOf(tenant, id))) return;
+        this.counters.forget(keyOf(tenant, id));
+      }
+      this.changed(tenant, id, sub);
+    });
+  }
+
+  /** Invalidations may have been missed (Redis was out of reach): every subscription is reloaded from the store. */
+  resync(): Promise<void> {
+    return this.reload(async () => {
+      const all = await this.store.all();
+      const seen = new Set<string>();
+      for (const sub of all) {
+        const key = keyOf(sub.tenant, sub.id);
+        seen.add(key);
+        // Unchanged ones stay as they are: listeners hear only of what really changed (no repeated notifications).
+        if (this.compiledByKey.has(key) && this.versions.get(key) === sub.modifiedAt) continue;
+        this.changed(sub.tenant, sub.id, sub);
+      }
+      for (const c of [...this.compiledByKey.values()]) {
+        if (!seen.has(keyOf(c.tenant, c.id))) {
+          this.counters.forget(keyOf(c.tenant, c.id));
+          this.changed(c.tenant, c.id, undefined);
+        }
+      }
+    });
   }
 
   /** Every subscription of every tenant, compiled; inactive and expired ones too (see `active`). */
@@ -195,11 +253,29 @@ export class SubscriptionService {
     );
   }
 
+  private reload(task: () => Promise<void>): Promise<void> {
+    const run = this.reloads.then(() => (this.closed ? undefined : task()));
+    this.reloads = run.catch((err: unknown) => this.onError(err, 'reloading a subscription changed by another instance'));
+    return run;
+  }
+
+  private localChange(tenant: string, id: string): void {
+    for (const listener of this.localListeners) {
+      try {
+        listener(tenant, id);
+      } catch (err) {
+        this.onError(err, 'subscription local change listener');
+      }
+    }
+  }
+
   private changed(tenant: string, id: string, sub: StoredSubscription | undefined): void {
     const key = keyOf(tenant, id);
     const compiled = sub && compileSubscription(sub, this.clock());
     if (compiled) this.compiledByKey.set(key, compiled);
     else this.compiledByKey.delete(key);
+    if (sub) this.versions.set(key, sub.modifiedAt);
+    else this.versions.delete(key);
     this.emit(tenant, id, compiled);
     this.scheduleExpiry();
   }
