@@ -28,16 +28,23 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const dataDir = await mkdtemp(path.join(tmpdir(), 'musubi-conformance-'));
   const { startBroker } = await import('../src/server.js');
   const { DEFAULT_CONFIG } = await import('../src/config/config.js');
+  // MUSUBI_STORE=mongo + MUSUBI_MONGO_URL (the GitHub workflow's mongo job) run the suite on MongoDB, in a fresh database.
+  const { brokerStoreFromEnv } = await import('../test/helpers/store-env.js');
+  const store = brokerStoreFromEnv();
+  const cleanup = async () => {
+    await rm(dataDir, { recursive: true, force: true });
+    await store.cleanup();
+  };
   let broker: Awaited<ReturnType<typeof startBroker>>;
   try {
-    broker = await startBroker({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent' });
+    broker = await startBroker({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...store.config });
   } catch (err) {
-    await rm(dataDir, { recursive: true, force: true });
+    await cleanup();
     throw err;
   }
   project.provide('brokerUrl', broker.url.replace(/\/+$/, ''));
   return async () => {
     await broker.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await cleanup();
   };
 }

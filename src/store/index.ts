@@ -79,8 +79,12 @@ export async function openStores(config: StoreConfig): Promise<Stores> {
         throw error;
       }
     }
-    case 'mongo':
-      throw new Error('The MongoDB backend is not available yet; use --store embedded');
+    case 'mongo': {
+      if (!config.mongoUrl) throw new Error('The MongoDB backend is not available without a URL: give --mongo-url or MUSUBI_MONGO_URL');
+      // Loaded on demand: the embedded default never loads the MongoDB driver.
+      const { openMongoStores } = await import('./mongo/index.js');
+      return openMongoStores({ url: config.mongoUrl, dbName: config.mongoDb ?? 'musubi', history: config.history });
+    }
     default:
       throw new Error(`Unknown store backend: ${String(config.store satisfies never)}`);
   }

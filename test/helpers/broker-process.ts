@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll } from 'vitest';
+import { dropDatabase, storeFromEnv, testDatabaseName } from './store-env.js';
 
 /** The broker as a separate process (src/main.ts under tsx), for tests that kill it. */
 export interface BrokerProcess {
@@ -14,8 +15,17 @@ export interface BrokerProcess {
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const children = new Set<ChildProcess>();
 
-afterAll(() => {
+/** MongoDB databases of the brokers started here (MUSUBI_STORE=mongo), dropped once the brokers are gone. */
+const databases = new Set<string>();
+
+afterAll(async () => {
+  const exits = [...children].map((child) => new Promise<void>((ok) => (child.exitCode !== null || child.signalCode !== null ? ok() : child.once('exit', () => ok()))));
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const store = storeFromEnv();
+  if (store.store === 'mongo') {
+    await Promise.all(exits);
+    await Promise.all([...databases].map((db) => dropDatabase(store.mongoUrl, db)));
+  }
 });
 
 export async function freePort(): Promise<number> {
@@ -29,10 +39,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the broker on a free port over `dataDir` and waits until /health answers. */
+/**
+ * Starts the broker on a free port over `dataDir` and waits until /health answers. With MUSUBI_STORE=mongo in the
+ * environment (inherited by the child) the broker runs on MongoDB, in a database named after `dataDir`: a restart
+ * over the same directory finds the same data.
+ */
 export async function startBrokerProcess(dataDir: string, extraArgs: string[] = []): Promise<BrokerProcess> {
   const port = await freePort();
-  const args = ['--import', 'tsx', 'src/main.ts', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs];
+  const storeArgs: string[] = [];
+  if (storeFromEnv().store === 'mongo') {
+    const db = testDatabaseName(dataDir);
+    databases.add(db);
+    storeArgs.push('--mongo-db', db);
+  }
+  const args = ['--import', 'tsx', 'src/main.ts', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn', ...storeArgs, ...extraArgs];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
