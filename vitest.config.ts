@@ -9,6 +9,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
+          // Needs MongoDB and Redis servers: run by the GitHub workflow's mongo job (npm run test:multi-instance).
+          exclude: ['test/multi-instance/**'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
