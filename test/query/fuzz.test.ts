@@ -41,6 +41,26 @@ function timed<T>(input: string, f: () => T): T | undefined {
   }
 }
 
+/**
+ * The slowest input's parse time, confirmed: once over the limit, it is timed again (the best of five), since a
+ * pause of the machine (GC, other processes) can stretch one run, while a parser that is slow on an input is slow
+ * every time.
+ */
+function confirmedSlowestMs(parse: (input: string) => unknown): number {
+  if (slowest.ms < MAX_MS) return slowest.ms;
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    try {
+      parse(slowest.input);
+    } catch {
+      // BadRequestData, checked in the property
+    }
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
 const alphabet = [...'abcdefghijklmnopqrstuvwxyz0123456789.[]();|,=!<>~"\'.: -'];
 // The q alphabet plus the few characters of linked paths, wildcards, escapes and scopes.
 const wider = [...alphabet, ...'{}*\\/#+TZ'];
@@ -120,7 +140,7 @@ describe('q parser fuzzing (clause 4.9)', () => {
       }),
       { numRuns: NUM_RUNS },
     );
-    expect(slowest.ms, `slowest input: ${JSON.stringify(slowest.input)}`).toBeLessThan(MAX_MS);
+    expect(confirmedSlowestMs((text) => parseQ(text, ctx, { expandValues: ['a'], jsonKeys: ['x'] })), `slowest input: ${JSON.stringify(slowest.input)}`).toBeLessThan(MAX_MS);
   });
 
   it('plans that parse evaluate to a boolean on any entity', () => {
@@ -173,6 +193,6 @@ describe('scopeQ parser fuzzing (clause 4.19)', () => {
       }),
       { numRuns: NUM_RUNS },
     );
-    expect(slowest.ms, `slowest input: ${JSON.stringify(slowest.input)}`).toBeLessThan(MAX_MS);
+    expect(confirmedSlowestMs(parseScopeQ), `slowest input: ${JSON.stringify(slowest.input)}`).toBeLessThan(MAX_MS);
   });
 });
