@@ -27,11 +27,15 @@ export interface RedisCoordinatorOptions {
 
 const CONCERNS: CacheConcern[] = ['subscriptions', 'registrations', 'contexts'];
 
+export interface RedisConnectOptions {
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  name: string;
+  onError?: (err: unknown, what: string) => void;
+}
+
 /** Opens a connection and waits until it answers, so that a wrong URL fails the start, not a later request. */
-export async function connectRedis(
-  url: string,
-  options: { commandTimeoutMs?: number; connectTimeoutMs?: number; name: string; onError?: (err: unknown, what: string) => void },
-): Promise<Redis> {
+export async function connectRedis(url: string, options: RedisConnectOptions): Promise<Redis> {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectionName: options.name,
@@ -63,6 +67,20 @@ export async function connectRedis(
   return redis;
 }
 
+/**
+ * A command connection and a second one, named `secondName`, for what holds a connection (subscribe, blocking
+ * reads); the second has no command timeout. Both or neither: the first is closed if the second fails.
+ */
+export async function connectRedisPair(url: string, options: RedisConnectOptions, secondName: string): Promise<[Redis, Redis]> {
+  const command = await connectRedis(url, options);
+  try {
+    return [command, await connectRedis(url, { name: secondName, connectTimeoutMs: options.connectTimeoutMs, onError: options.onError })];
+  } catch (err) {
+    command.disconnect();
+    throw err;
+  }
+}
+
 /** The URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
   try {
@@ -85,14 +103,7 @@ export class RedisCoordinator implements Coordinator {
   static async connect(opts: RedisCoordinatorOptions): Promise<RedisCoordinator> {
     const leaseMs = opts.leaseMs ?? 10_000;
     const name = `musubi-${opts.instanceId ?? 'x'}`;
-    const command = await connectRedis(opts.url, { name, commandTimeoutMs: Math.max(50, Math.floor(leaseMs / 3)), onError: opts.onError });
-    let subscriber: Redis;
-    try {
-      subscriber = await connectRedis(opts.url, { name: `${name}-sub`, onError: opts.onError });
-    } catch (err) {
-      command.disconnect();
-      throw err;
-    }
+    const [command, subscriber] = await connectRedisPair(opts.url, { name, commandTimeoutMs: Math.max(50, Math.floor(leaseMs / 3)), onError: opts.onError }, `${name}-sub`);
     const coordinator = new RedisCoordinator(opts, command, subscriber, leaseMs);
     await coordinator.listen();
     return coordinator;

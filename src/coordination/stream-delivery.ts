@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
+import { Attempts, Interrupted, type EndpointHealth } from '../notifications/attempt.js';
 import type { DeliveryEngineOptions } from '../notifications/delivery-engine.js';
 import { laneKeyOf } from '../notifications/keys.js';
-import { backoffDelay, Interrupted, timedSend } from '../notifications/lanes.js';
-import { DeliveryError, type DeliveryOutcome, type OutboundNotification, type Sender } from '../notifications/types.js';
-import { connectRedis } from './redis.js';
+import type { OutboundNotification, Sender } from '../notifications/types.js';
+import { connectRedisPair } from './redis.js';
 import { RedisNotificationStream, type BrokenEntry, type Fence, type StreamEntry } from './stream-queue.js';
 import type { NotificationDelivery } from './types.js';
 
@@ -33,15 +33,11 @@ export type StreamDeliveryOptions = Pick<
   fence?: () => Fence | undefined;
 };
 
-interface Lane {
+interface Lane extends EndpointHealth {
   key: string;
   waiting: StreamEntry[];
   active: number;
-  breaker: 'closed' | 'open' | 'half-open';
-  failures: number;
-  openUntil: number;
   probe: string | undefined;
-  pausedUntil: number;
   /** Whether this lane object has unparked its lane since it was made (see delivered()). */
   unparked: boolean;
 }
@@ -71,9 +67,7 @@ export class StreamDelivery implements NotificationDelivery {
   private readonly lanes = new Map<string, Lane>();
   /** Entry ids this instance holds (waiting in a lane or in flight): a take-over scan must not take them twice. */
   private readonly held = new Set<string>();
-  private readonly flights = new Set<Promise<void>>();
-  private readonly writes = new Set<Promise<void>>();
-  private readonly interrupt = new AbortController();
+  private readonly attempts: Attempts;
   private readonly maxHeld: number;
   private readonly claimIdleMs: number;
   private claimCursor = '0-0';
@@ -96,14 +90,7 @@ export class StreamDelivery implements NotificationDelivery {
     options: StreamDeliveryOptions,
   ): Promise<{ delivery: StreamDelivery; deadLetters: RedisNotificationStream }> {
     const name = `musubi-${options.consumer}-delivery`;
-    const command = await connectRedis(redis.url, { name, commandTimeoutMs: 10_000, onError: options.onError });
-    let blocking: Redis;
-    try {
-      blocking = await connectRedis(redis.url, { name: `${name}-read`, onError: options.onError });
-    } catch (err) {
-      command.disconnect();
-      throw err;
-    }
+    const [command, blocking] = await connectRedisPair(redis.url, { name, commandTimeoutMs: 10_000, onError: options.onError }, `${name}-read`);
     const queue = new RedisNotificationStream(command, redis.prefix);
     return { delivery: new StreamDelivery(queue, blocking, senders, options, command), deadLetters: queue };
   }
@@ -112,11 +99,12 @@ export class StreamDelivery implements NotificationDelivery {
     private readonly queue: RedisNotificationStream,
     /** A connection of its own: the blocking reads hold it. Closed by close(). */
     private readonly blocking: Redis,
-    private readonly senders: Record<string, Sender>,
+    senders: Record<string, Sender>,
     private readonly options: StreamDeliveryOptions,
     /** The queue's connection, when this delivery owns it: closed last by close(). */
     private readonly command?: Redis,
   ) {
+    this.attempts = new Attempts(senders, options);
     this.maxHeld = Math.max(1, options.maxHeld ?? 64);
     this.claimIdleMs = options.claimIdleMs ?? 60_000;
   }
@@ -134,7 +122,7 @@ export class StreamDelivery implements NotificationDelivery {
     const livenessMs = this.options.livenessMs ?? 10_000;
     await this.queue.heartbeat(this.options.consumer, livenessMs);
     every(Math.max(20, Math.floor(livenessMs / 3)), () =>
-      this.queue.heartbeat(this.options.consumer, livenessMs).catch((err: unknown) => this.report(err, 'renewing the delivery heartbeat')),
+      this.queue.heartbeat(this.options.consumer, livenessMs).catch((err: unknown) => this.attempts.report(err, 'renewing the delivery heartbeat')),
     );
     every(Math.max(50, Math.min(Math.floor(this.claimIdleMs / 2), Math.floor(livenessMs / 2), 5000)), () => this.takeOver());
     // Breakers opened by instances that may be gone: one probe per parked lane, now.
@@ -179,21 +167,15 @@ export class StreamDelivery implements NotificationDelivery {
           this.held.delete(entry.entryId);
         }
       }
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.closeTimeoutMs ?? 5000)));
-      await Promise.race([Promise.allSettled([...this.flights]), bound]);
-      clearTimeout(timer);
-      this.interrupt.abort();
-      await Promise.allSettled([...this.flights]);
-      await Promise.allSettled([...this.writes]);
+      await this.attempts.settle();
       // Interrupted sends stay in `held`: together with the unsent ones, other instances may take them at once.
       try {
         await this.queue.handBack(this.options.consumer, [...unsent, ...this.held], this.claimIdleMs);
         await this.queue.leave(this.options.consumer);
       } catch (err) {
-        this.report(err, 'handing pending notifications back');
+        this.attempts.report(err, 'handing pending notifications back');
       }
-      await Promise.allSettled([...new Set(Object.values(this.senders))].map((s) => s.close()));
+      await this.attempts.closeSenders();
       await this.command?.quit().catch(() => this.command?.disconnect());
     })();
     return this.closing;
@@ -212,10 +194,10 @@ export class StreamDelivery implements NotificationDelivery {
         for (const entry of entries) this.admit(entry);
       } catch (err) {
         if (this.closed) return;
-        this.report(err, 'reading the notification stream');
+        this.attempts.report(err, 'reading the notification stream');
         await new Promise((resolve) => setTimeout(resolve, 500).unref());
         // The stream was deleted (FLUSHALL, a restored Redis): make it and the group again.
-        if (err instanceof Error && err.message.startsWith('NOGROUP')) await this.queue.ensureGroup().catch((e: unknown) => this.report(e, 'creating the consumer group'));
+        if (err instanceof Error && err.message.startsWith('NOGROUP')) await this.queue.ensureGroup().catch((e: unknown) => this.attempts.report(e, 'creating the consumer group'));
       }
     }
   }
@@ -227,7 +209,7 @@ export class StreamDelivery implements NotificationDelivery {
     try {
       while ((await this.queue.moveDue(Date.now())) > 0 && !this.closed);
     } catch (err) {
-      this.report(err, 'moving due retries to the notification stream');
+      this.attempts.report(err, 'moving due retries to the notification stream');
     } finally {
       this.polling = false;
     }
@@ -246,7 +228,7 @@ export class StreamDelivery implements NotificationDelivery {
       this.claimCursor = cursor;
       for (const entry of entries) if (!this.held.has(entry.entryId)) this.admit(entry);
     } catch (err) {
-      this.report(err, 'taking over pending notifications');
+      this.attempts.report(err, 'taking over pending notifications');
     } finally {
       this.claiming = false;
     }
@@ -254,8 +236,8 @@ export class StreamDelivery implements NotificationDelivery {
 
   private admit(entry: StreamEntry | BrokenEntry): void {
     if ('broken' in entry) {
-      this.report(new Error(`unreadable notification stream entry ${entry.entryId}: ${entry.broken}`), 'dropping an unreadable entry');
-      this.track(this.queue.ack(entry.entryId), 'dropping an unreadable entry');
+      this.attempts.report(new Error(`unreadable notification stream entry ${entry.entryId}: ${entry.broken}`), 'dropping an unreadable entry');
+      this.attempts.track(this.queue.ack(entry.entryId), 'dropping an unreadable entry');
       return;
     }
     if (this.closed) return;
@@ -298,16 +280,12 @@ export class StreamDelivery implements NotificationDelivery {
   }
 
   private send(lane: Lane, entry: StreamEntry): void {
-    const { item } = entry;
     lane.active++;
-    const attempt = item.attempt + 1;
-    const timeoutMs = item.endpoint.timeoutMs ?? this.options.defaultTimeoutMs;
-    const flight = timedSend(this.senders, item, timeoutMs, this.interrupt.signal).then(
-      () => this.delivered(lane, entry, attempt),
-      (err: unknown) => this.failed(lane, entry, attempt, err),
+    this.attempts.send(
+      entry.item,
+      (attempt) => this.delivered(lane, entry, attempt),
+      (attempt, err) => this.failed(lane, entry, attempt, err),
     );
-    this.flights.add(flight);
-    void flight.finally(() => this.flights.delete(flight));
   }
 
   private delivered(lane: Lane, entry: StreamEntry, attempt: number): void {
@@ -316,15 +294,14 @@ export class StreamDelivery implements NotificationDelivery {
     // parked for it, by this instance or another, need not wait any longer.
     if (lane.breaker !== 'closed' || !lane.unparked) {
       lane.unparked = true;
-      void this.track(
+      void this.attempts.track(
         this.queue.unpark(lane.key).then(() => undefined),
         'unparking notifications',
       );
     }
-    lane.breaker = 'closed';
-    lane.failures = 0;
+    this.attempts.answered(lane);
     this.finish(entry, this.queue.ack(entry.entryId), 'recording a delivery');
-    this.emit({ notification: { ...entry.item, attempt }, ok: true, at: new Date().toISOString() });
+    this.attempts.emit({ notification: { ...entry.item, attempt }, ok: true, at: new Date().toISOString() });
     this.pump(lane);
   }
 
@@ -333,30 +310,16 @@ export class StreamDelivery implements NotificationDelivery {
     // Interrupted by close(): not an attempt; the entry stays pending and close() hands it back.
     if (err instanceof Interrupted) return;
     const { item } = entry;
-    const error = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), true);
-    const now = Date.now();
-    if (error.retryable) {
-      lane.failures++;
-      if (lane.breaker === 'half-open' || lane.failures >= this.options.breakerThreshold) {
-        lane.breaker = 'open';
-        lane.openUntil = now + this.options.breakerOpenMs;
-      }
-    } else {
-      lane.breaker = 'closed';
-      lane.failures = 0;
-    }
-    const cooldown = item.endpoint.cooldownMs ?? 0;
-    if (cooldown > 0) lane.pausedUntil = Math.max(lane.pausedUntil, now + cooldown);
-    const at = new Date(now).toISOString();
-    if (!error.retryable || attempt >= this.options.maxAttempts) {
+    const verdict = this.attempts.judge(lane, item, attempt, err);
+    const { error, at } = verdict;
+    if (verdict.deadLetter) {
       const letter = { ...item, attempt, lastError: error.message, failedAt: at };
       this.finish(entry, this.queue.deadLetter(entry.entryId, letter), 'recording a dead letter');
-      this.emit({ notification: { ...item, attempt, lastError: error.message }, ok: false, at, error: error.message, deadLettered: true });
+      this.attempts.emit({ notification: { ...item, attempt, lastError: error.message }, ok: false, at, error: error.message, deadLettered: true });
     } else {
-      const notBefore = now + Math.max(backoffDelay(attempt, this.options.baseBackoffMs, this.options.maxBackoffMs), cooldown);
-      const retry = { ...item, attempt, notBefore, lastError: error.message };
+      const retry = { ...item, attempt, notBefore: verdict.notBefore, lastError: error.message };
       this.finish(entry, this.queue.retryLater(entry.entryId, retry), 'rescheduling a notification');
-      this.emit({ notification: retry, ok: false, at, error: error.message });
+      this.attempts.emit({ notification: retry, ok: false, at, error: error.message });
     }
     this.pump(lane);
   }
@@ -371,7 +334,7 @@ export class StreamDelivery implements NotificationDelivery {
    * Redis: the take-over scan finds it again after claimIdleMs and it is tried again, not lost.
    */
   private finish(entry: StreamEntry, write: Promise<void>, context: string): void {
-    void this.track(write, context).finally(() => {
+    void this.attempts.track(write, context).finally(() => {
       this.held.delete(entry.entryId);
       this.slotFreed?.();
     });
@@ -380,24 +343,5 @@ export class StreamDelivery implements NotificationDelivery {
   /** A lane is kept while it holds entries or state that still matters (breaker, cooldown); one per failing endpoint at most. */
   private forget(lane: Lane): void {
     if (lane.waiting.length === 0 && lane.active === 0 && lane.breaker === 'closed' && lane.pausedUntil <= Date.now()) this.lanes.delete(lane.key);
-  }
-
-  private track(write: Promise<void>, context: string): Promise<void> {
-    const tracked = write.catch((err: unknown) => this.report(err, context));
-    this.writes.add(tracked);
-    void tracked.finally(() => this.writes.delete(tracked));
-    return tracked;
-  }
-
-  private emit(outcome: DeliveryOutcome): void {
-    try {
-      this.options.onOutcome?.(outcome);
-    } catch (err) {
-      this.report(err, 'the onOutcome callback');
-    }
-  }
-
-  private report(err: unknown, context: string): void {
-    this.options.onError?.(err, context);
   }
 }

@@ -1,32 +1,17 @@
+import { Attempts, Interrupted, type AttemptOptions } from './attempt.js';
 import { laneKeyOf, streamOf } from './keys.js';
-import { backoffDelay, insertBySeq, Interrupted, laneStats, minDefined, newLane, newStream, timedSend, type Lane, type LaneStats, type Stream } from './lanes.js';
-import { DeliveryError, type DeliveryOutcome, type DurableQueue, type OutboundNotification, type Sender } from './types.js';
+import { insertBySeq, laneStats, minDefined, newLane, newStream, type Lane, type LaneStats, type Stream } from './lanes.js';
+import type { DurableQueue, OutboundNotification, Sender } from './types.js';
 
 export type { LaneStats };
 
-export interface DeliveryEngineOptions {
-  /** Deliveries tried before a notification becomes a dead letter (1 = no retry). */
-  maxAttempts: number;
-  baseBackoffMs: number;
-  maxBackoffMs: number;
+export interface DeliveryEngineOptions extends AttemptOptions {
   /** Sends in flight at once to one endpoint. */
   perEndpointConcurrency: number;
-  /** Consecutive retryable failures that open an endpoint's circuit breaker. */
-  breakerThreshold: number;
-  /** How long an open breaker stops all sends to its endpoint before one probe is let through. */
-  breakerOpenMs: number;
-  /** Timeout of a delivery whose endpoint gives none. */
-  defaultTimeoutMs: number;
-  /** Called after every attempt; the subscription service keeps timesSent, lastFailure, ... from it. */
-  onOutcome?: (outcome: DeliveryOutcome) => void;
-  /** Called when a queue operation fails (the notification stays queued; see class doc). */
-  onError?: (err: unknown, context: string) => void;
   /** Notifications of one stream held in memory (default 32); the rest stay in the queue until needed. */
   streamWindow?: number;
   /** Period of the safety-net scan for items queued without `enqueue`/`wake` (default 1000 ms). */
   pollMs?: number;
-  /** How long close() lets in-flight sends finish before interrupting them (default 5000 ms). */
-  closeTimeoutMs?: number;
 }
 
 const SCAN_BATCH = 1000;
@@ -54,9 +39,7 @@ const SCAN_BATCH = 1000;
  */
 export class DeliveryEngine {
   private readonly lanes = new Map<string, Lane>();
-  private readonly flights = new Set<Promise<void>>();
-  private readonly writes = new Set<Promise<void>>();
-  private readonly interrupt = new AbortController();
+  private readonly attempts: Attempts;
   private readonly window: number;
   private cursor = 0;
   private scanning: Promise<void> | undefined;
@@ -68,9 +51,10 @@ export class DeliveryEngine {
 
   constructor(
     private readonly queue: DurableQueue,
-    private readonly senders: Record<string, Sender>,
+    senders: Record<string, Sender>,
     private readonly options: DeliveryEngineOptions,
   ) {
+    this.attempts = new Attempts(senders, options);
     this.window = Math.max(1, options.streamWindow ?? 32);
   }
 
@@ -113,14 +97,8 @@ export class DeliveryEngine {
       clearInterval(this.poll);
       for (const lane of this.lanes.values()) clearTimeout(lane.timer);
       await this.scanning;
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.closeTimeoutMs ?? 5000)));
-      await Promise.race([Promise.allSettled([...this.flights]), bound]);
-      clearTimeout(timer);
-      this.interrupt.abort();
-      await Promise.allSettled([...this.flights]);
-      await Promise.allSettled([...this.writes]);
-      await Promise.allSettled([...new Set(Object.values(this.senders))].map((s) => s.close()));
+      await this.attempts.settle();
+      await this.attempts.closeSenders();
     })();
     return this.closing;
   }
@@ -145,7 +123,7 @@ export class DeliveryEngine {
           }
         } while (this.rescan && !this.closed);
       } catch (err) {
-        this.report(err, 'reading the notification queue');
+        this.attempts.report(err, 'reading the notification queue');
       } finally {
         this.scanning = undefined;
       }
@@ -219,22 +197,18 @@ export class DeliveryEngine {
   private send(lane: Lane, stream: Stream, item: OutboundNotification): void {
     stream.inFlight = true;
     lane.active++;
-    const attempt = item.attempt + 1;
-    const timeoutMs = item.endpoint.timeoutMs ?? this.options.defaultTimeoutMs;
-    const flight = timedSend(this.senders, item, timeoutMs, this.interrupt.signal).then(
-      () => this.delivered(lane, stream, item, attempt),
-      (err: unknown) => this.failed(lane, stream, item, attempt, err),
+    this.attempts.send(
+      item,
+      (attempt) => this.delivered(lane, stream, item, attempt),
+      (attempt, err) => this.failed(lane, stream, item, attempt, err),
     );
-    this.flights.add(flight);
-    void flight.finally(() => this.flights.delete(flight));
   }
 
   private delivered(lane: Lane, stream: Stream, item: OutboundNotification, attempt: number): void {
     this.landed(lane, stream, item);
-    lane.breaker = 'closed';
-    lane.failures = 0;
+    this.attempts.answered(lane);
     this.remove(lane, stream, item, this.queue.complete(item.id));
-    this.emit({ notification: { ...item, attempt }, ok: true, at: new Date().toISOString() });
+    this.attempts.emit({ notification: { ...item, attempt }, ok: true, at: new Date().toISOString() });
     this.pump(lane);
   }
 
@@ -242,31 +216,17 @@ export class DeliveryEngine {
     this.landed(lane, stream, item);
     // Interrupted by close(): not an attempt; the notification stays queued as it was.
     if (err instanceof Interrupted) return;
-    const error = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), true);
-    const now = Date.now();
-    if (error.retryable) {
-      lane.failures++;
-      if (lane.breaker === 'half-open' || lane.failures >= this.options.breakerThreshold) {
-        lane.breaker = 'open';
-        lane.openUntil = now + this.options.breakerOpenMs;
-      }
-    } else {
-      // The endpoint answered: it is up, whatever it thought of this notification.
-      lane.breaker = 'closed';
-      lane.failures = 0;
-    }
-    const cooldown = item.endpoint.cooldownMs ?? 0;
-    if (cooldown > 0) lane.pausedUntil = Math.max(lane.pausedUntil, now + cooldown);
-    const at = new Date(now).toISOString();
-    if (!error.retryable || attempt >= this.options.maxAttempts) {
+    const verdict = this.attempts.judge(lane, item, attempt, err);
+    const { error, at } = verdict;
+    if (verdict.deadLetter) {
       this.remove(lane, stream, item, this.queue.deadLetter(item.id, error.message, attempt));
-      this.emit({ notification: { ...item, attempt, lastError: error.message }, ok: false, at, error: error.message, deadLettered: true });
+      this.attempts.emit({ notification: { ...item, attempt, lastError: error.message }, ok: false, at, error: error.message, deadLettered: true });
     } else {
       item.attempt = attempt;
-      item.notBefore = now + Math.max(backoffDelay(attempt, this.options.baseBackoffMs, this.options.maxBackoffMs), cooldown);
+      item.notBefore = verdict.notBefore;
       item.lastError = error.message;
-      this.track(this.queue.reschedule(item.id, attempt, item.notBefore, error.message), 'rescheduling a notification');
-      this.emit({ notification: { ...item }, ok: false, at, error: error.message });
+      this.attempts.track(this.queue.reschedule(item.id, attempt, item.notBefore, error.message), 'rescheduling a notification');
+      this.attempts.emit({ notification: { ...item }, ok: false, at, error: error.message });
     }
     this.pump(lane);
   }
@@ -281,7 +241,7 @@ export class DeliveryEngine {
   private remove(lane: Lane, stream: Stream, item: OutboundNotification, write: Promise<void>): void {
     const i = stream.items.indexOf(item);
     if (i >= 0) stream.items.splice(i, 1);
-    void this.track(write, 'recording a delivery').finally(() => {
+    void this.attempts.track(write, 'recording a delivery').finally(() => {
       stream.known.delete(item.id);
       this.forget(lane, stream);
     });
@@ -301,7 +261,7 @@ export class DeliveryEngine {
       batch = await this.queue.pendingOfStream(stream.ref, from, limit);
     } catch (err) {
       stream.refilling = false;
-      this.report(err, 'reading a stream back from the notification queue');
+      this.attempts.report(err, 'reading a stream back from the notification queue');
       return;
     }
     stream.refilling = false;
@@ -345,24 +305,5 @@ export class DeliveryEngine {
     const idle = stream.items.length === 0 && !stream.inFlight && stream.overflowFrom === undefined && !stream.refilling && stream.known.size === 0;
     // A late call for a stream already forgotten must not drop its successor under the same key.
     if (idle && lane.streams.get(stream.key) === stream) lane.streams.delete(stream.key);
-  }
-
-  private track(write: Promise<void>, context: string): Promise<void> {
-    const tracked = write.catch((err: unknown) => this.report(err, context));
-    this.writes.add(tracked);
-    void tracked.finally(() => this.writes.delete(tracked));
-    return tracked;
-  }
-
-  private emit(outcome: DeliveryOutcome): void {
-    try {
-      this.options.onOutcome?.(outcome);
-    } catch (err) {
-      this.report(err, 'the onOutcome callback');
-    }
-  }
-
-  private report(err: unknown, context: string): void {
-    this.options.onError?.(err, context);
   }
 }

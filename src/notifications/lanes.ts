@@ -1,6 +1,5 @@
-import { DeliveryError, type OutboundNotification, type Sender, type StreamRef } from './types.js';
-
-export type BreakerState = 'closed' | 'open' | 'half-open';
+import type { BreakerState, EndpointHealth } from './attempt.js';
+import type { OutboundNotification, StreamRef } from './types.js';
 
 /**
  * The notifications of one subscription to one endpoint, in enqueue order. Only a window of them is in memory;
@@ -22,19 +21,13 @@ export interface Stream {
 }
 
 /** One endpoint: concurrency, circuit breaker and cooldown are shared by all its streams. */
-export interface Lane {
+export interface Lane extends EndpointHealth {
   key: string;
   /** Insertion order is the round-robin order: a stream that sends moves to the back. */
   streams: Map<string, Stream>;
   active: number;
-  breaker: BreakerState;
-  /** Consecutive retryable failures. */
-  failures: number;
-  openUntil: number;
   /** A half-open breaker lets exactly one send through: the id of that notification. */
   probe: string | undefined;
-  /** Endpoint cooldown (clause 5.2.15): no send starts before this time. */
-  pausedUntil: number;
   timer: NodeJS.Timeout | undefined;
   timerAt: number;
 }
@@ -80,45 +73,4 @@ export function minDefined(a: number | undefined, b: number | undefined): number
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Math.min(a, b);
-}
-
-/**
- * Wait before attempt `attempt + 1` after `attempt` failed: base * 2^(attempt-1), capped at max, with "equal
- * jitter" (a uniform draw in the upper half) so that many notifications failing together do not come back
- * together, while max stays a true maximum and half the exponential delay a true minimum.
- */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return exp / 2 + random() * (exp / 2);
-}
-
-/** Thrown into in-flight sends that DeliveryEngine.close() interrupts: their notifications stay queued, untouched. */
-export class Interrupted extends Error {}
-
-/**
- * One try with the sender of the URI's scheme, bounded by `timeoutMs` even if the sender ignores its signal, and
- * cut short by `interrupt` (rejecting with Interrupted).
- */
-export async function timedSend(senders: Record<string, Sender>, item: OutboundNotification, timeoutMs: number, interrupt: AbortSignal): Promise<void> {
-  const uri = item.endpoint.uri;
-  const scheme = uri.slice(0, Math.max(0, uri.indexOf(':'))).toLowerCase();
-  const sender = senders[scheme];
-  if (!sender) throw new DeliveryError(`musubi cannot send notifications to ${scheme || 'scheme-less'} URIs`, false);
-  const expiry = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let onInterrupt: (() => void) | undefined;
-  const limits = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new DeliveryError(`no answer within ${timeoutMs} ms`, true));
-      expiry.abort();
-    }, timeoutMs);
-    onInterrupt = () => reject(new Interrupted('the delivery engine closed'));
-    interrupt.addEventListener('abort', onInterrupt, { once: true });
-  });
-  try {
-    await Promise.race([sender.send(item, AbortSignal.any([expiry.signal, interrupt])), limits]);
-  } finally {
-    clearTimeout(timer);
-    interrupt.removeEventListener('abort', onInterrupt!);
-  }
 }

@@ -3,31 +3,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { shareCaches } from '../../src/coordination/index.js';
 import { RedisCoordinator } from '../../src/coordination/redis.js';
 import type { Invalidation } from '../../src/coordination/types.js';
 import { ContextResolver } from '../../src/jsonld/resolver.js';
-import { openStores } from '../../src/store/index.js';
+import type { LdContext } from '../../src/jsonld/types.js';
+import { openStores, type Stores } from '../../src/store/index.js';
 import { SubscriptionService } from '../../src/subscriptions/service.js';
 import { sleep, until } from '../notifications/helpers.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
+import { useRedisServer } from './redis-server.js';
 
-let redis: RedisServer;
-let admin: Redis;
+const redis = useRedisServer();
 let testNo = 0;
 const open: RedisCoordinator[] = [];
 const cleanups: Array<() => Promise<void> | void> = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
-  admin.disconnect();
-  await redis.stop();
-});
 afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -43,6 +34,18 @@ async function coordinators(n: number, leaseMs = 600): Promise<RedisCoordinator[
     made.push(c);
   }
   return made;
+}
+
+/** An embedded store of its own (removed after the test) and the core context. */
+async function embeddedStores(): Promise<{ stores: Stores; resolver: ContextResolver; ctx: LdContext }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'musubi-coord-'));
+  const stores = await openStores({ store: 'embedded', dataDir });
+  cleanups.push(async () => {
+    await stores.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const resolver = new ContextResolver({ timeoutMs: 1000, cacheTtlSec: 60 });
+  return { stores, resolver, ctx: await resolver.resolve() };
 }
 
 describe('invalidation between instances through Redis pub/sub (issue 7)', () => {
@@ -70,7 +73,7 @@ describe('invalidation between instances through Redis pub/sub (issue 7)', () =>
     const heard: Invalidation[] = [];
     b!.subscribe('subscriptions', (m) => heard.push(m));
     // Kills the pub/sub connections; ioredis reconnects and subscribes again.
-    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await redis.admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     expect(await until(() => heard.some((m) => m.all === true), 5000)).toBe(true);
     heard.length = 0;
     await a!.publish('subscriptions', { tenant: '', id: 'urn:x' });
@@ -79,14 +82,7 @@ describe('invalidation between instances through Redis pub/sub (issue 7)', () =>
   });
 
   it('two SubscriptionServices over one store: a subscription created, updated or deleted on one is current on the other (5.8.1, 5.8.2, 5.8.5)', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'musubi-coord-'));
-    const stores = await openStores({ store: 'embedded', dataDir });
-    cleanups.push(async () => {
-      await stores.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    const resolver = new ContextResolver({ timeoutMs: 1000, cacheTtlSec: 60 });
-    const ctx = await resolver.resolve();
+    const { stores, resolver, ctx } = await embeddedStores();
     const services = await Promise.all([0, 1].map(() => SubscriptionService.open(stores.subscriptions, { resolver, limits: { defaultLimit: 20, maxLimit: 100 } })));
     cleanups.push(async () => void (await Promise.all(services.map((s) => s.close()))));
     const [a, b] = services as [SubscriptionService, SubscriptionService];
@@ -113,14 +109,7 @@ describe('invalidation between instances through Redis pub/sub (issue 7)', () =>
   });
 
   it('resync reloads every subscription: one created while the instance was not listening appears', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'musubi-coord-'));
-    const stores = await openStores({ store: 'embedded', dataDir });
-    cleanups.push(async () => {
-      await stores.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    const resolver = new ContextResolver({ timeoutMs: 1000, cacheTtlSec: 60 });
-    const ctx = await resolver.resolve();
+    const { stores, resolver, ctx } = await embeddedStores();
     const a = await SubscriptionService.open(stores.subscriptions, { resolver, limits: { defaultLimit: 20, maxLimit: 100 } });
     const b = await SubscriptionService.open(stores.subscriptions, { resolver, limits: { defaultLimit: 20, maxLimit: 100 } });
     cleanups.push(async () => void (await Promise.all([a.close(), b.close()])));
@@ -136,7 +125,7 @@ describe('invalidation between instances through Redis pub/sub (issue 7)', () =>
     shareCaches(cb!, { subscriptions: [b] });
     const heard: Array<[string, boolean]> = [];
     b.onChange((_tenant, changed, compiled) => heard.push([changed, compiled !== undefined]));
-    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await redis.admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     expect(await until(() => b.compiledOne('', id) !== undefined && b.compiledOne('', gone) === undefined, 5000)).toBe(true);
     await sleep(100);
     // Only what changed is announced (an engine or CSource notifier hears of nothing twice).
@@ -235,6 +224,6 @@ describe('leader lease (issue 7: throttling and timeInterval state on one instan
     expect(first.fence()).toBeUndefined();
     const second = cs.find((c) => c !== first)!;
     expect(second.fence()!.token).not.toBe(firstToken);
-    expect(await admin.get(`${second.prefix}leader`)).toBe(second.fence()!.token);
+    expect(await redis.admin.get(`${second.prefix}leader`)).toBe(second.fence()!.token);
   });
 });

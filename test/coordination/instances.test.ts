@@ -9,7 +9,7 @@ import { openStores, type Stores } from '../../src/store/index.js';
 import { dropDatabase, storeFromEnv, testDatabaseName } from '../helpers/store-env.js';
 import { SubscriptionEngine } from '../../src/subscriptions/engine.js';
 import { SubscriptionService } from '../../src/subscriptions/service.js';
-import { Receiver, sleep, until } from '../notifications/helpers.js';
+import { QUICK_DELIVERY, Receiver, sleep, until } from '../notifications/helpers.js';
 import { TempDirs } from '../store/helpers.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 
@@ -94,13 +94,7 @@ async function startInstance(name: string): Promise<Instance> {
     queue: stores.notifications,
     senders: { http },
     delivery: {
-      maxAttempts: 5,
-      baseBackoffMs: 20,
-      maxBackoffMs: 100,
-      perEndpointConcurrency: 8,
-      breakerThreshold: 1000,
-      breakerOpenMs: 1000,
-      defaultTimeoutMs: 5000,
+      ...QUICK_DELIVERY,
       onOutcome: (o) => {
         outcomes.push(o);
         subscriptions.recordOutcome(o);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from '../helpers/broker-process.js';
 
 /** A real redis-server (Debian's, see .ci/run) on a free port of 127.0.0.1, in a temporary directory. */
@@ -67,4 +68,29 @@ export async function startRedisServer(options: { appendonly?: boolean; dir?: st
     await new Promise((r) => setTimeout(r, 50));
   }
   return { url, port, stop, kill };
+}
+
+/**
+ * One redis-server for the whole test file, with an admin connection for looking at its keys: started in beforeAll,
+ * stopped in afterAll (after the file's later afterAll hooks, which run first). Read the fields inside tests and hooks.
+ */
+export function useRedisServer(): { readonly url: string; readonly admin: Redis } {
+  let server: RedisServer | undefined;
+  let admin: Redis | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+  return {
+    get url() {
+      return server!.url;
+    },
+    get admin() {
+      return admin!;
+    },
+  };
 }

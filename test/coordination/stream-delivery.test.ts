@@ -3,31 +3,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StreamDelivery, type StreamDeliveryOptions } from '../../src/coordination/stream-delivery.js';
 import { RedisNotificationStream } from '../../src/coordination/stream-queue.js';
 import { HttpSender } from '../../src/notifications/http-sender.js';
 import type { DeliveryOutcome } from '../../src/notifications/types.js';
-import { notification, range, Receiver, sleep, until } from '../notifications/helpers.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
+import { notification, QUICK_DELIVERY, range, Receiver, sleep, until } from '../notifications/helpers.js';
+import { startRedisServer, useRedisServer } from './redis-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
-let redis: RedisServer;
-let admin: Redis;
+const redis = useRedisServer();
 let prefix: string;
 let receiver: Receiver;
 const running: StreamDelivery[] = [];
 let testNo = 0;
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
-  admin.disconnect();
-  await redis.stop();
-});
 beforeEach(async () => {
   // A fresh key space per test: no test sees another's entries.
   prefix = `t${++testNo}:`;
@@ -50,13 +41,7 @@ async function instance(consumer: string, overrides: Partial<StreamDeliveryOptio
   const http = new HttpSender();
   const { delivery, deadLetters } = await StreamDelivery.open({ url: redis.url, prefix }, { http }, {
     consumer,
-    maxAttempts: 5,
-    baseBackoffMs: 20,
-    maxBackoffMs: 100,
-    perEndpointConcurrency: 8,
-    breakerThreshold: 1000,
-    breakerOpenMs: 1000,
-    defaultTimeoutMs: 5000,
+    ...QUICK_DELIVERY,
     maxHeld: 8,
     claimIdleMs: 1000,
     pollMs: 25,
@@ -90,7 +75,7 @@ describe('notification delivery through a Redis Stream and a consumer group (iss
     expect(byB.length).toBeGreaterThan(0);
     expect([...byA, ...byB].sort((x, y) => x - y)).toEqual(range(n));
     // Nothing is left behind in Redis: acknowledged entries are deleted.
-    expect(await admin.xlen(`${prefix}notifications`)).toBe(0);
+    expect(await redis.admin.xlen(`${prefix}notifications`)).toBe(0);
   });
 
   it('an instance killed mid-delivery: another takes its pending notifications over once its heartbeat expires, and every one arrives (at-least-once)', async () => {
@@ -105,12 +90,12 @@ describe('notification delivery through a Redis Stream and a consumer group (iss
     const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
     try {
       expect(await until(() => output.includes('ready'), 20_000), output).toBe(true);
-      const producer = new RedisNotificationStream(admin, prefix);
+      const producer = new RedisNotificationStream(redis.admin, prefix);
       const n = 12;
       await producer.enqueue(range(n).map((i) => notification(receiver.url, i)));
       // The child has read every one and is sending them: the receiver holds the requests open.
       expect(await until(() => receiver.attempts.length >= n, 10_000), output).toBe(true);
-      const pending = (await admin.call('XPENDING', `${prefix}notifications`, 'delivery')) as [number, string, string, Array<[string, string]>];
+      const pending = (await redis.admin.call('XPENDING', `${prefix}notifications`, 'delivery')) as [number, string, string, Array<[string, string]>];
       expect(pending[0]).toBe(n);
       expect(pending[3]).toEqual([['doomed', String(n)]]);
       child.kill('SIGKILL');
@@ -123,19 +108,19 @@ describe('notification delivery through a Redis Stream and a consumer group (iss
       expect(Date.now() - killedAt).toBeLessThan(5000);
       expect([...new Set(receiver.ns())].sort((x, y) => x - y)).toEqual(range(n));
       expect(delivered(survivor).sort((x, y) => x - y)).toEqual(range(n));
-      expect(await until(async () => (await admin.xlen(`${prefix}notifications`)) === 0, 5000)).toBe(true);
+      expect(await until(async () => (await redis.admin.xlen(`${prefix}notifications`)) === 0, 5000)).toBe(true);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
 
   it('an instance alive but stuck (heartbeat renewed, nothing acknowledged) loses its entries after claimIdleMs', async () => {
-    const producer = new RedisNotificationStream(admin, prefix);
+    const producer = new RedisNotificationStream(redis.admin, prefix);
     await producer.ensureGroup();
     await producer.enqueue(range(4).map((i) => notification(receiver.url, i)));
     // A consumer that reads and then hangs for ever, while its process keeps the heartbeat alive.
     await producer.heartbeat('stuck', 60_000);
-    expect(await producer.read(admin, 'stuck', 10, 100)).toHaveLength(4);
+    expect(await producer.read(redis.admin, 'stuck', 10, 100)).toHaveLength(4);
     const t0 = Date.now();
     const other = await instance('other', { claimIdleMs: 700 });
     expect(await until(() => delivered(other).length >= 4, 10_000)).toBe(true);
@@ -145,7 +130,7 @@ describe('notification delivery through a Redis Stream and a consumer group (iss
   });
 
   it('a consumer that left with nothing pending is removed from the group', async () => {
-    const names = async () => ((await admin.call('XINFO', 'CONSUMERS', `${prefix}notifications`, 'delivery')) as unknown[][]).map((c) => c[1]);
+    const names = async () => ((await redis.admin.call('XINFO', 'CONSUMERS', `${prefix}notifications`, 'delivery')) as unknown[][]).map((c) => c[1]);
     const a = await instance('a', { livenessMs: 300 });
     await a.delivery.enqueue([notification(receiver.url, 1)]);
     expect(await until(() => receiver.received.length === 1, 5000)).toBe(true);
@@ -175,7 +160,7 @@ describe('notification delivery through a Redis Stream and a consumer group (iss
     const successes = outcomes.filter((o) => o.ok);
     expect(successes).toHaveLength(3);
     expect(successes.every((o) => o.notification.attempt >= 3)).toBe(true);
-    expect(await admin.zcard(`${prefix}notifications:delayed`)).toBe(0);
+    expect(await redis.admin.zcard(`${prefix}notifications:delayed`)).toBe(0);
   });
 
   it('an open circuit breaker parks the notifications of its endpoint; a new instance probes and releases them when the endpoint is back', async () => {
@@ -183,7 +168,7 @@ describe('notification delivery through a Redis Stream and a consumer group (iss
     const a = await instance('a', { perEndpointConcurrency: 1, breakerThreshold: 2, breakerOpenMs: 60_000, maxAttempts: 100, baseBackoffMs: 50, maxBackoffMs: 50 });
     await a.delivery.enqueue(range(10).map((i) => notification(receiver.url, i)));
     const lane = `${prefix}notifications:parked:${receiver.url}`;
-    expect(await until(async () => (await admin.zcard(lane)) === 10, 10_000)).toBe(true);
+    expect(await until(async () => (await redis.admin.zcard(lane)) === 10, 10_000)).toBe(true);
     // Nothing is sent while the breaker is open: the two failures that opened it were the only attempts.
     const attempts = receiver.attempts.length;
     expect(attempts).toBe(2);
@@ -196,8 +181,8 @@ describe('notification delivery through a Redis Stream and a consumer group (iss
     await instance('b');
     expect(await until(() => receiver.received.length === 10, 5000)).toBe(true);
     expect(receiver.ns().sort((x, y) => x - y)).toEqual(range(10));
-    expect(await admin.exists(lane)).toBe(0);
-    expect(await admin.sismember(`${prefix}notifications:parked-lanes`, receiver.url)).toBe(0);
+    expect(await redis.admin.exists(lane)).toBe(0);
+    expect(await redis.admin.sismember(`${prefix}notifications:parked-lanes`, receiver.url)).toBe(0);
   });
 
   it('dead letters are shared: made on one instance, listed, read, replayed and deleted from the other', async () => {
@@ -235,7 +220,7 @@ describe('notification delivery through a Redis Stream and a consumer group (iss
 
   it('recreates the consumer group when the stream was deleted under it (a flushed or restored Redis)', async () => {
     const a = await instance('a');
-    await admin.del(`${prefix}notifications`);
+    await redis.admin.del(`${prefix}notifications`);
     // XADD makes a bare stream again; reads fail with NOGROUP until the group is back.
     await a.delivery.enqueue([notification(receiver.url, 9)]);
     expect(await until(() => receiver.received.length === 1, 10_000)).toBe(true);
@@ -256,13 +241,8 @@ describe('notification delivery through a Redis Stream and a consumer group (iss
       try {
         const { delivery } = await StreamDelivery.open({ url: second.url, prefix: 'aof:' }, { http: new HttpSender() }, {
           consumer: 'after-crash',
+          ...QUICK_DELIVERY,
           maxAttempts: 3,
-          baseBackoffMs: 20,
-          maxBackoffMs: 100,
-          perEndpointConcurrency: 8,
-          breakerThreshold: 1000,
-          breakerOpenMs: 1000,
-          defaultTimeoutMs: 5000,
         });
         await delivery.start();
         expect(await until(() => receiver.received.length === 5, 10_000)).toBe(true);
@@ -277,7 +257,7 @@ describe('notification delivery through a Redis Stream and a consumer group (iss
   });
 
   it('only the holder of the leader lease token may queue subscription notifications (fencing)', async () => {
-    await admin.set(`${prefix}leader`, 'me:7');
+    await redis.admin.set(`${prefix}leader`, 'me:7');
     const current = await instance('fenced', { fence: () => ({ key: `${prefix}leader`, token: 'me:7' }) });
     const stale = await instance('stale', { fence: () => ({ key: `${prefix}leader`, token: 'me:6' }) });
     const follower = await instance('follower', { fence: () => undefined });

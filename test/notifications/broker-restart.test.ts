@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startBrokerProcess } from '../helpers/broker-process.js';
+import { missingAfter, sendJson as send, startJsonReceiver } from '../helpers/json-receiver.js';
 
 // Issue: "restart the broker with a queue of pending notifications and they are delivered after the restart",
 // and nothing may be lost in between. The broker is killed with SIGKILL (no shutdown work at all) while its
@@ -17,26 +18,6 @@ afterAll(async () => {
   await new Promise<void>((ok) => (receiver ? receiver.close(() => ok()) : ok()));
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
-
-async function send(url: string, method: string, path: string, body: unknown): Promise<number> {
-  const res = await fetch(`${url}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  await res.arrayBuffer();
-  return res.status;
-}
-
-function readJson(req: IncomingMessage): Promise<{ data?: { id: string; n?: number }[] }> {
-  return new Promise((ok, fail) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      try {
-        ok(JSON.parse(text));
-      } catch (err) {
-        fail(err);
-      }
-    });
-  });
-}
 
 describe('pending notifications survive a broker crash (clause 5.8, delivery engine)', () => {
   it('delivers every change made before a SIGKILL once the broker and the receiver are back', { timeout: 90_000 }, async () => {
@@ -69,18 +50,12 @@ describe('pending notifications survive a broker crash (clause 5.8, delivery eng
     await first.exited;
 
     const received = new Set<string>();
-    receiver = createServer(async (req, res) => {
-      const body = await readJson(req);
+    receiver = await startJsonReceiver<{ data?: { id: string; n?: number }[] }>(receiverPort, (body) => {
       for (const e of body.data ?? []) received.add(`${e.id}=${e.n}`);
-      res.writeHead(204).end();
     });
-    await new Promise<void>((ok) => receiver!.listen(receiverPort, '127.0.0.1', ok));
     const second = await startBrokerProcess(dataDir, args);
 
-    const deadline = Date.now() + 30_000;
-    while ([...expected].some((k) => !received.has(k)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    const missing = [...expected].filter((k) => !received.has(k));
-    expect(missing, `broker output:\n${second.output()}`).toEqual([]);
+    expect(await missingAfter(expected, received, 30_000), `broker output:\n${second.output()}`).toEqual([]);
     second.child.kill('SIGKILL');
     await second.exited;
   });

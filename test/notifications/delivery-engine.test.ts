@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryEngine, type DeliveryEngineOptions } from '../../src/notifications/delivery-engine.js';
 import { openEmbeddedQueue, type EmbeddedNotificationQueue } from '../../src/store/embedded/notification-queue.js';
 import { HttpSender } from '../../src/notifications/http-sender.js';
-import { backoffDelay } from '../../src/notifications/lanes.js';
+import { backoffDelay } from '../../src/notifications/attempt.js';
 import type { DeliveryOutcome } from '../../src/notifications/types.js';
 import { useEmbeddedStore } from '../store/helpers.js';
 import { notification, range, Receiver, sleep, until } from './helpers.js';

@@ -1,8 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { DeliveryEngineOptions } from '../../src/notifications/delivery-engine.js';
 import type { OutboundNotification } from '../../src/notifications/types.js';
 
 let counter = 0;
+
+/** Retries within a few hundred ms and a breaker that does not open: what tests of the Redis delivery start from. */
+export const QUICK_DELIVERY = {
+  maxAttempts: 5,
+  baseBackoffMs: 20,
+  maxBackoffMs: 100,
+  perEndpointConcurrency: 8,
+  breakerThreshold: 1000,
+  breakerOpenMs: 1000,
+  defaultTimeoutMs: 5000,
+} satisfies Partial<DeliveryEngineOptions>;
 
 /** A queued notification as the subscription engine would make it; `n` goes into the body for checking. */
 export function notification(uri: string, n: number, overrides: Partial<OutboundNotification> = {}): OutboundNotification {

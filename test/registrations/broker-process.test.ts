@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startBrokerProcess } from '../helpers/broker-process.js';
+import { missingAfter, sendJson, startJsonReceiver } from '../helpers/json-receiver.js';
 
 // The registration guarantees against a real broker process: the Conflict rule holds under concurrent requests, and
 // a CSourceNotification is not lost when the process is killed (SIGKILL, no shutdown work) right after the change.
@@ -17,25 +18,7 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-async function post(url: string, path: string, body: unknown): Promise<number> {
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  await res.arrayBuffer();
-  return res.status;
-}
-
-function readJson(req: IncomingMessage): Promise<{ triggerReason?: string; data?: { id: string }[] }> {
-  return new Promise((ok, fail) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      try {
-        ok(JSON.parse(text));
-      } catch (err) {
-        fail(err);
-      }
-    });
-  });
-}
+const post = (url: string, path: string, body: unknown) => sendJson(url, 'POST', path, body);
 
 async function dataDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'musubi-csr-process-'));
@@ -93,17 +76,12 @@ describe('Context Source Registrations in a broker process', () => {
     await first.exited;
 
     const received = new Set<string>();
-    receiver = createServer(async (req, res) => {
-      const body = await readJson(req);
+    receiver = await startJsonReceiver<{ triggerReason?: string; data?: { id: string }[] }>(receiverPort, (body) => {
       if (body.triggerReason === 'newlyMatching') for (const r of body.data ?? []) received.add(r.id);
-      res.writeHead(204).end();
     });
-    await new Promise<void>((ok) => receiver!.listen(receiverPort, '127.0.0.1', ok));
     const second = await startBrokerProcess(dir, args);
     try {
-      const deadline = Date.now() + 30_000;
-      while ([...expected].some((id) => !received.has(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect([...expected].filter((id) => !received.has(id)), `broker output:\n${second.output()}`).toEqual([]);
+      expect(await missingAfter(expected, received, 30_000), `broker output:\n${second.output()}`).toEqual([]);
     } finally {
       second.child.kill('SIGKILL');
       await second.exited;
