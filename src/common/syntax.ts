@@ -45,3 +45,24 @@ export function requireUri(value: unknown, what: string): asserts value is strin
 export function requireAttributeName(name: string): void {
   if (!isValidName(name)) throw badRequest(`Attribute name ${JSON.stringify(name)} is not valid (clause 4.6.2)`);
 }
+
+/** BadRequestData unless `value` is an absolute http(s) URL, one the broker can send requests to; `cite` names the clause. */
+export function requireHttpUrl(value: string, what: string, cite: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw badRequest(`${what} ${JSON.stringify(value)} is not a dereferenceable http(s) URI (${cite})`);
+  }
+  return value;
+}
+
+/** BadRequestData unless `value` is a DateTime (clause 4.6.3) after `now`, as an expiresAt must be; `cite` names the operation's clauses. */
+export function requireFutureDateTime(value: string, what: string, now: number, cite: string): string {
+  if (!isDateTime(value)) throw badRequest(`${what} ${JSON.stringify(value)} is not a DateTime (clause 4.6.3)`);
+  if (Date.parse(value) <= now) throw badRequest(`${what} ${value} is not in the future (${cite})`);
+  return value;
+}

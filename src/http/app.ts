@@ -16,9 +16,8 @@ import { registerDiscoveryRoutes } from './routes/discovery.js';
 import { registerEntityOperationRoutes } from './routes/entity-operations.js';
 import { registerEntityQueryRoutes } from './routes/entity-query.js';
 import { registerEntityRoutes } from './routes/entities.js';
-import { registerSubscriptionRoutes } from './routes/subscriptions.js';
+import { CSOURCE_SUBSCRIPTIONS_PATH, registerSubscriptionRoutes } from './routes/subscriptions.js';
 import { registerCSourceRegistrationRoutes } from './routes/csource-registrations.js';
-import { registerCSourceSubscriptionRoutes } from './routes/csource-subscriptions.js';
 import type { RegistrationService } from '../registrations/service.js';
 import { registerSystemRoutes, type SystemInfo } from './routes/system.js';
 import { registerTemporalRoutes } from './routes/temporal.js';
@@ -90,7 +89,7 @@ export function createApp(deps: AppDeps): Hono<BrokerEnv> {
   registerSubscriptionRoutes(routes, { service: deps.subscriptions, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   if (deps.deadLetters) registerDeadLetterRoutes(routes, deps.deadLetters);
   if (deps.registrations) registerCSourceRegistrationRoutes(routes, { service: deps.registrations, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
-  if (deps.csourceSubscriptions) registerCSourceSubscriptionRoutes(routes, { service: deps.csourceSubscriptions, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
+  if (deps.csourceSubscriptions) registerSubscriptionRoutes(routes, { base: CSOURCE_SUBSCRIPTIONS_PATH, service: deps.csourceSubscriptions, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   if (deps.temporal) registerTemporalRoutes(routes, { service: deps.temporal, resolver: deps.resolver, maxBodyBytes: deps.maxBodyBytes });
   registerSystemRoutes(routes, deps.system);
   app.notFound((c) => {

@@ -69,6 +69,24 @@ export async function readBodyAndContext(
   return { body: rest, ctx: await resolver.resolve(inline as never) };
 }
 
+/** Tenant and @context of a request: what a service call is scoped to. */
+export interface HttpScope {
+  tenant: string;
+  ctx: LdContext;
+}
+
+/** readContext for a GET or DELETE, as the scope for the service and the Link header URL for the answer. */
+export async function readScope(c: Context<BrokerEnv>, resolver: ContextResolver): Promise<{ scope: HttpScope; linkUrl: string }> {
+  const { ctx, linkUrl } = await readContext(c, resolver);
+  return { scope: { tenant: c.get('tenant'), ctx }, linkUrl };
+}
+
+/** readBodyAndContext for a POST, PATCH or PUT, with the scope for the service. */
+export async function readScopedBody(c: Context<BrokerEnv>, resolver: ContextResolver, maxBytes: number): Promise<{ body: unknown; scope: HttpScope }> {
+  const { body, ctx } = await readBodyAndContext(c, resolver, maxBytes);
+  return { body, scope: { tenant: c.get('tenant'), ctx } };
+}
+
 /** One entity of a batch body, with the @context it is read with, or the reason it cannot be read (clause 6.3.5). */
 export type BatchEntity = { body: Record<string, unknown>; ctx: LdContext } | { body: Record<string, unknown>; error: NgsiError };
 

@@ -31,6 +31,30 @@ function withContext(payload: object, ctx: LdContext): object {
   return { ...payload, '@context': ctx.source };
 }
 
+/**
+ * 201 with the Location of what was created (clause 6.3.6). ":" stays unescaped so a URN id reads as in the body;
+ * the IoT Agent takes a registration's id from the last path segment.
+ */
+export function sendCreated(base: string, id: string): Response {
+  return new Response(null, { status: 201, headers: { Location: `${base}/${encodeURIComponent(id).replace(/%3A/gi, ':')}` } });
+}
+
+/** A page of a query as a JSON array (clauses 6.3.6, 6.3.10, 6.3.13): @context as prepareBody puts it, next/prev links, and the count when asked for. */
+export function sendPage(
+  c: Context<BrokerEnv>,
+  items: object[],
+  media: MediaType,
+  linkUrl: string,
+  ctx: LdContext,
+  page: { count?: number; next?: Record<string, string>; prev?: Record<string, string> },
+): Response {
+  const { bytes, headers } = prepareBody(c, items, media, linkUrl, ctx);
+  const links = [...(headers.Link === undefined ? [] : [headers.Link]), ...pagingLinks(c.req.url, media, page)];
+  if (links.length > 0) headers.Link = links.join(', ');
+  if (page.count !== undefined) headers['NGSILD-Results-Count'] = String(page.count);
+  return c.body(bytes, 200, headers);
+}
+
 /** 204 carries neither body nor Content-Length (clause 6.3.6). */
 export function sendNoContent(c: Context<BrokerEnv>): Response {
   return c.body(null, 204);

@@ -18,6 +18,7 @@
  * The notifications of a new or updated CSource subscription (5.11.2.4, 5.11.3.4) and of timeInterval ticks are not
  * registration changes and are not on the log: those stay best effort.
  */
+import { RetryBackoff } from '../common/retry-backoff.js';
 import type { ContextResolver } from '../jsonld/resolver.js';
 import type { LdContext } from '../jsonld/types.js';
 import type { StoredRegistration } from '../model/registration.js';
@@ -48,8 +49,6 @@ export interface CSourceNotifierOptions {
   retryMs?: number;
 }
 
-const MAX_RETRY_MS = 30_000;
-
 export class CSourceNotifier {
   private readonly clock: () => number;
   private readonly onError: (err: unknown, what: string) => void;
@@ -61,18 +60,15 @@ export class CSourceNotifier {
   /** Last seq of the change log whose notifications are queued. */
   private cursor = 0;
   private pumpQueued = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryDelay: number;
+  private readonly retry: RetryBackoff;
   private readonly batchSize: number;
-  private readonly retryMs: number;
 
   /** Starts at once: the unacknowledged backlog of the change log first. */
   constructor(private readonly opts: CSourceNotifierOptions) {
     this.clock = opts.clock ?? Date.now;
     this.onError = opts.onError ?? (() => undefined);
     this.batchSize = opts.batchSize ?? 100;
-    this.retryMs = opts.retryMs ?? 200;
-    this.retryDelay = this.retryMs;
+    this.retry = new RetryBackoff(opts.retryMs ?? 200);
     this.unsubscribe.push(
       opts.registrations.changeLog.onChanges(() => this.schedulePump()),
       opts.subscriptions.onChange((tenant, id, compiled) => {
@@ -98,7 +94,7 @@ export class CSourceNotifier {
   /** Stops; what is not acknowledged yet is notified by the next start. */
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.retryTimer);
+    this.retry.cancel();
     for (const off of this.unsubscribe) off();
     for (const timer of this.timers.values()) clearInterval(timer);
     this.timers.clear();
@@ -151,17 +147,11 @@ export class CSourceNotifier {
         this.cursor = batch[batch.length - 1]!.seq;
         await log.ackChanges(this.cursor);
       }
-      this.retryDelay = this.retryMs;
+      this.retry.succeeded();
     } catch (err) {
       if (this.closed) return;
-      this.onError(err, `CSource notifications could not be queued; retrying in ${this.retryDelay} ms`);
-      clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.schedulePump();
-      }, this.retryDelay);
-      this.retryTimer.unref();
-      this.retryDelay = Math.min(this.retryDelay * 2, MAX_RETRY_MS);
+      this.onError(err, `CSource notifications could not be queued; retrying in ${this.retry.delayMs} ms`);
+      this.retry.failed(() => this.schedulePump());
     }
   }
 

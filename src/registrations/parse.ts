@@ -6,7 +6,7 @@
  */
 import { badRequest } from '../common/errors.js';
 import { validateGeometry } from '../common/geometry.js';
-import { isDateTime, isUri, isValidName, requireUri } from '../common/syntax.js';
+import { isUri, isValidName, requireFutureDateTime, requireHttpUrl, requireUri } from '../common/syntax.js';
 import { NGSI_LD_NULL } from '../entities/parse-attribute.js';
 import type { LdContext } from '../jsonld/types.js';
 import {
@@ -129,10 +129,10 @@ function applyMembers(spec: Partial<RegistrationSpec>, raw: Record<string, unkno
         spec[key] = value as Geometry;
         break;
       case 'expiresAt':
-        spec.expiresAt = expiresAt(value as string, now);
+        spec.expiresAt = requireFutureDateTime(value as string, 'expiresAt', now, 'clause 5.9.2.4');
         break;
       case 'endpoint':
-        spec.endpoint = endpoint(value as string);
+        spec.endpoint = requireHttpUrl(value as string, 'endpoint', 'clause 5.2.9');
         break;
       case 'contextSourceInfo':
         spec.contextSourceInfo = contextSourceInfo(value as Array<{ key: string; value: string }>);
@@ -200,25 +200,6 @@ function timeInterval(t: TimeInterval, where: string): TimeInterval {
     throw badRequest(`${where}.endAt ${t.endAt} is before its startAt ${t.startAt} (clause 5.2.11)`);
   }
   return { startAt: t.startAt, ...(t.endAt !== undefined && { endAt: t.endAt }) };
-}
-
-function expiresAt(value: string, now: number): string {
-  if (!isDateTime(value)) throw badRequest(`expiresAt ${JSON.stringify(value)} is not a DateTime (clause 4.6.3)`);
-  if (Date.parse(value) <= now) throw badRequest(`expiresAt ${value} is not in the future (clause 5.9.2.4)`);
-  return value;
-}
-
-function endpoint(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw badRequest(`endpoint ${JSON.stringify(value)} is not a dereferenceable http(s) URI (clause 5.2.9)`);
-  }
-  return value;
 }
 
 const MEDIA = new Set(['application/json', 'application/ld+json']);

@@ -20,6 +20,7 @@
  * All work that reads or changes the cursor, the throttling state or the log runs as one task at a time
  * (`enqueue`), so decisions are exact under any number of concurrent writes.
  */
+import { RetryBackoff } from '../common/retry-backoff.js';
 import type { Logger } from '../logger.js';
 import type { ContextResolver } from '../jsonld/resolver.js';
 import type { Entity } from '../model/entity.js';
@@ -53,8 +54,6 @@ interface Registered {
   matches: (entity: Entity) => boolean;
 }
 
-const MAX_RETRY_MS = 30_000;
-
 export class SubscriptionEngine {
   private readonly store: EntityStore;
   private readonly now: () => number;
@@ -70,8 +69,7 @@ export class SubscriptionEngine {
   private acked = 0;
   private chain: Promise<void> = Promise.resolve();
   private pumpQueued = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryDelay: number;
+  private readonly retry: RetryBackoff;
   private readonly periodic: PeriodicNotifier;
   private logging: boolean | undefined;
   private started = false;
@@ -84,7 +82,7 @@ export class SubscriptionEngine {
     this.batchSize = deps.batchSize ?? 500;
     this.maxEntities = deps.maxEntitiesPerNotification ?? 500;
     this.retryMs = deps.retryMs ?? 200;
-    this.retryDelay = this.retryMs;
+    this.retry = new RetryBackoff(this.retryMs);
     this.periodic = new PeriodicNotifier({
       store: this.store,
       deliver: deps.deliver,
@@ -152,7 +150,7 @@ export class SubscriptionEngine {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
-    clearTimeout(this.retryTimer);
+    this.retry.cancel();
     for (const t of this.throttles.values()) clearTimeout(t.timer);
     await this.periodic.close();
     await this.chain;
@@ -184,17 +182,11 @@ export class SubscriptionEngine {
         if (batch.length === 0) break;
         await this.processBatch(batch);
       }
-      this.retryDelay = this.retryMs;
+      this.retry.succeeded();
     } catch (error) {
       if (this.closed) return;
-      this.deps.logger?.error({ err: error, retryInMs: this.retryDelay }, 'notifications could not be queued; retrying');
-      clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.schedulePump();
-      }, this.retryDelay);
-      this.retryTimer.unref();
-      this.retryDelay = Math.min(this.retryDelay * 2, MAX_RETRY_MS);
+      this.deps.logger?.error({ err: error, retryInMs: this.retry.delayMs }, 'notifications could not be queued; retrying');
+      this.retry.failed(() => this.schedulePump());
     }
   }
 

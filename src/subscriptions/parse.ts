@@ -1,5 +1,5 @@
 import { badRequest } from '../common/errors.js';
-import { isDateTime, isUri, requireUri } from '../common/syntax.js';
+import { isUri, requireFutureDateTime, requireHttpUrl, requireUri } from '../common/syntax.js';
 import { NGSI_LD_NULL } from '../entities/parse-attribute.js';
 import { parseSelectors } from '../entities/query-params.js';
 import { validateAgainstSchema } from '../entities/schemas.js';
@@ -160,8 +160,8 @@ function apply(
   }
   if (raw.datasetId !== undefined) spec.datasetId = datasetIds(raw.datasetId);
   if (raw.lang !== undefined) spec.lang = languageFilter(raw.lang);
-  if (raw.expiresAt !== undefined) spec.expiresAt = expiresAt(raw.expiresAt, now);
-  if (raw.jsonldContext !== undefined) spec.jsonldContext = contextUrl(raw.jsonldContext);
+  if (raw.expiresAt !== undefined) spec.expiresAt = requireFutureDateTime(raw.expiresAt, 'expiresAt', now, 'clauses 5.8.1.4, 5.8.2.4');
+  if (raw.jsonldContext !== undefined) spec.jsonldContext = requireHttpUrl(raw.jsonldContext, 'jsonldContext', 'clause 5.2.12');
   const notification = applyNotification(base?.spec.notification, raw.notification, deletions, ctx);
   if (!notification.endpoint) throw badRequest('The subscription has no notification.endpoint (clause 5.2.14)');
   spec.notification = { ...notification, endpoint: notification.endpoint };
@@ -190,7 +190,6 @@ function checkWhole(spec: SubscriptionSpec, queries: SubscriptionQueries): void 
   checkNotification(spec.notification);
 }
 
-
 function nameList(value: string | string[]): string[] {
   const names = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim());
   if (names.some((n) => n === '')) throw badRequest(`The attribute name list ${JSON.stringify(value)} has an empty item (clause 5.2.12)`);
@@ -211,25 +210,6 @@ function languageFilter(lang: string): string {
     if (!LANGUAGE_RANGE.test(part)) throw badRequest(`lang ${JSON.stringify(lang)} is not a language filter such as "fr-CH,fr;q=0.9,*;q=0.5" (clause 4.15)`);
   }
   return lang;
-}
-
-function expiresAt(value: string, now: number): string {
-  if (!isDateTime(value)) throw badRequest(`expiresAt ${JSON.stringify(value)} is not a DateTime (clause 4.6.3)`);
-  if (Date.parse(value) <= now) throw badRequest(`expiresAt ${value} is not in the future (clauses 5.8.1.4, 5.8.2.4)`);
-  return value;
-}
-
-function contextUrl(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw badRequest(`jsonldContext ${JSON.stringify(value)} is not a dereferenceable http(s) URI (clause 5.2.12)`);
-  }
-  return value;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -9,10 +9,10 @@ import type { LdContext } from '../../jsonld/types.js';
 import { matchesTypes, parseTypeSelector, type TypeSelector } from '../../query/type-selector.js';
 import { RenderCache } from '../render-cache.js';
 import { negotiate } from '../negotiation.js';
-import { readBodyAndContext, readContext, type BrokerEnv } from '../request.js';
+import { readContext, readScopedBody, type BrokerEnv } from '../request.js';
 import { onlyDatasets, project } from '../../entities/projection.js';
 import { readOutputParams, representation } from '../representation.js';
-import { prepareBody, sendNoContent, sendPrepared, sendUpdateResult } from '../respond.js';
+import { prepareBody, sendCreated, sendNoContent, sendPrepared, sendUpdateResult } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
 import { forwardContext, withWarnings } from './forward-context.js';
 
@@ -27,10 +27,7 @@ const BASE = '/ngsi-ld/v1/entities';
 /** Entity and attribute resources, clauses 6.4-6.7. */
 export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps): void {
   const { service, resolver, maxBodyBytes } = deps;
-  const withBody = async (c: Context<BrokerEnv>) => {
-    const { body, ctx } = await readBodyAndContext(c, resolver, maxBodyBytes);
-    return { body, scope: { tenant: c.get('tenant'), ctx } satisfies RequestScope };
-  };
+  const withBody = (c: Context<BrokerEnv>) => readScopedBody(c, resolver, maxBodyBytes);
   // Updates that registrations may distribute (5.6.2.4, 5.6.3.4, 5.6.4, 5.6.17, 5.6.19).
   const withForwarding = async (c: Context<BrokerEnv>) => {
     const { body, scope } = await withBody(c);
@@ -45,8 +42,7 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
 
   routes.add('POST', BASE, async (c) => {
     const { body, scope } = await withBody(c);
-    const id = await service.create(scope, body);
-    return new Response(null, { status: 201, headers: { Location: `${BASE}/${encodeURIComponent(id).replace(/%3A/gi, ':')}` } });
+    return sendCreated(BASE, await service.create(scope, body));
   });
 
   // Retrieve Entity is the hottest path: a repeated request for an unchanged entity is answered from the

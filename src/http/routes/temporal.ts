@@ -4,8 +4,8 @@ import { CORE_CONTEXT_URL } from '../../jsonld/core-context.js';
 import type { ContextResolver } from '../../jsonld/resolver.js';
 import type { ContentRange, TemporalService } from '../../temporal/service.js';
 import { negotiate } from '../negotiation.js';
-import { linkHeader, readBodyAndContext, readContext, type BrokerEnv } from '../request.js';
-import { pagingLinks, sendNoContent } from '../respond.js';
+import { linkHeader, readScope, readScopedBody, type BrokerEnv } from '../request.js';
+import { pagingLinks, sendCreated, sendNoContent } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
 
 export interface TemporalRouteDeps {
@@ -20,21 +20,15 @@ const BASE = '/ngsi-ld/v1/temporal/entities';
 export function registerTemporalRoutes(routes: RouteTable, deps: TemporalRouteDeps): void {
   const { service, resolver, maxBodyBytes } = deps;
   const entityId = (c: Context<BrokerEnv>) => c.req.param('entityId')!;
-  const withBody = async (c: Context<BrokerEnv>) => {
-    const { body, ctx } = await readBodyAndContext(c, resolver, maxBodyBytes);
-    return { body, scope: { tenant: c.get('tenant'), ctx } };
-  };
-  const scopeOf = async (c: Context<BrokerEnv>) => {
-    const { ctx, linkUrl } = await readContext(c, resolver);
-    return { scope: { tenant: c.get('tenant'), ctx }, linkUrl };
-  };
+  const withBody = (c: Context<BrokerEnv>) => readScopedBody(c, resolver, maxBodyBytes);
+  const scopeOf = (c: Context<BrokerEnv>) => readScope(c, resolver);
 
   routes.add('POST', BASE, async (c) => {
     const { body, scope } = await withBody(c);
     const created = await service.upsert(scope, body);
     if (!created) return sendNoContent(c);
     const id = String((body as Record<string, unknown>).id ?? (body as Record<string, unknown>)['@id']);
-    return new Response(null, { status: 201, headers: { Location: `${BASE}/${encodeURIComponent(id).replace(/%3A/gi, ':')}` } });
+    return sendCreated(BASE, id);
   });
 
   routes.add('GET', BASE, async (c) => {
