@@ -1,17 +1,9 @@
 import type { Entity } from '../model/entity.js';
 import type { EntityPage, EntityQuery } from '../query/entity-query.js';
+import type { LoggedChange } from './change-log.js';
 
-/** A committed change of one entity, as the change log keeps it (before/after absent for create/delete). */
-export interface EntityChange {
-  /** Position in commit order; increases with every logged change. */
-  seq: number;
-  tenant: string;
-  id: string;
-  before?: Entity;
-  after?: Entity;
-  /** When it was committed. */
-  at: string;
-}
+/** A committed change of one entity, as the change log keeps it. */
+export type EntityChange = LoggedChange<Entity>;
 
 /**
  * What a mutation decides, given the entity as it is now.

@@ -1,4 +1,5 @@
 import type { StoredRegistration } from '../model/registration.js';
+import type { LoggedChange } from './change-log.js';
 
 /**
  * What a registration mutation decides, given the registration as it is now (see EntityStore.mutate). A put marked
@@ -13,16 +14,7 @@ export interface RegistrationMutation<R> {
 }
 
 /** A committed change of one registration, as the change log keeps it (before absent for a creation, after for a deletion). */
-export interface LoggedRegistrationChange {
-  /** Position in commit order; increases with every logged change. */
-  seq: number;
-  tenant: string;
-  id: string;
-  before?: StoredRegistration;
-  after?: StoredRegistration;
-  /** When it was committed. */
-  at: string;
-}
+export type LoggedRegistrationChange = LoggedChange<StoredRegistration>;
 
 /**
  * The change log of registrations, for CSource subscriptions (5.11.7). Every committed creation, update and deletion

@@ -4,7 +4,10 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { NgsiError } from '../../common/errors.js';
 import { DEFAULT_TENANT, type Entity } from '../../model/entity.js';
 import type { EntityPage, EntityQuery } from '../../query/entity-query.js';
-import type { EntityChange, EntityStore, Mutation } from '../entity-store.js';
+import { deepFreeze } from '../deep-freeze.js';
+import { WithChangeLog } from '../change-log.js';
+import type { EntityStore, Mutation } from '../entity-store.js';
+import { EmbeddedChangeLog } from './change-log.js';
 import { runQuery } from './query-engine.js';
 import { signatureOf, TenantIndex, type Signature } from './tenant-index.js';
 import type { HistoryRecorder } from './temporal-store.js';
@@ -40,9 +43,6 @@ interface PendingChange {
   entity: Entity | undefined;
 }
 
-/** A change log entry as stored; its key is the seq. */
-type ChangeRecord = Omit<EntityChange, 'seq'>;
-
 /** Decoded entities kept for reads; enough for the working set of a city without holding every entity. */
 const CACHE_ENTRIES = 100_000;
 
@@ -64,11 +64,10 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     const entities = root.openDB<Entity, [string, string]>({ name: 'entities', encoding: 'json' });
     const tenants = root.openDB<{ since: string }, string>({ name: 'tenants', encoding: 'json' });
     const meta = root.openDB<number, string>({ name: 'meta', encoding: 'json' });
-    const changes = root.openDB<ChangeRecord, number>({ name: 'changes', encoding: 'json' });
     const format = meta.get('format');
     if (format === undefined) await meta.put('format', FORMAT);
     else if (format !== FORMAT) throw new Error(`${options.dataDir} holds store format ${format}, this broker reads ${FORMAT}`);
-    return new EmbeddedEntityStore(root, entities, tenants, changes);
+    return new EmbeddedEntityStore(root, entities, tenants);
   } catch (error) {
     await root.close();
     throw error;
@@ -89,7 +88,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
  * the writes of the ones before, so mutations of one entity serialize without locks and `decide` is called
  * exactly once. Callbacks queued in the same event turn share one commit (and one fsync).
  */
-export class EmbeddedEntityStore implements EntityStore {
+export class EmbeddedEntityStore extends WithChangeLog<Entity> implements EntityStore {
   private readonly indexes = new Map<string, TenantIndex>();
   private readonly pending: PendingChange[] = [];
   private pendingHead = 0;
@@ -99,8 +98,7 @@ export class EmbeddedEntityStore implements EntityStore {
   /** `${tenant}\0${id}` -> committed entity; insertion order doubles as eviction order. */
   private readonly cache = new Map<string, Entity>();
   private logChanges = false;
-  private changeSeq = 0;
-  private readonly changeListeners = new Set<() => void>();
+  protected readonly changeLog: EmbeddedChangeLog<Entity>;
   private history: HistoryRecorder | undefined;
 
   /** The lmdb environment, for the other embedded stores (subscriptions, notification queue) to open theirs in. */
@@ -113,9 +111,9 @@ export class EmbeddedEntityStore implements EntityStore {
     private readonly root: RootDatabase,
     private readonly entities: Database<Entity, [string, string]>,
     private readonly tenantsDb: Database<{ since: string }, string>,
-    private readonly changes: Database<ChangeRecord, number>,
   ) {
-    for (const key of this.changes.getKeys({ reverse: true, limit: 1 })) this.changeSeq = key;
+    super();
+    this.changeLog = EmbeddedChangeLog.open(root, 'changes', () => this.assertOpen());
     this.rebuildIndexes();
   }
 
@@ -194,10 +192,7 @@ export class EmbeddedEntityStore implements EntityStore {
         }
         const { change } = mutation;
         if (this.logChanges && (change.kind === 'put' || (change.kind === 'delete' && current))) {
-          const record: ChangeRecord = { tenant, id, at: new Date().toISOString() };
-          if (current) record.before = current;
-          if (change.kind === 'put') record.after = change.entity;
-          this.changes.put(++this.changeSeq, record);
+          this.changeLog.append(tenant, id, current, change.kind === 'put' ? change.entity : undefined);
           logged = true;
         }
         if (change.kind === 'put') {
@@ -226,7 +221,7 @@ export class EmbeddedEntityStore implements EntityStore {
       throw error;
     }
     this.publish(visibleUpTo);
-    if (logged) for (const listener of this.changeListeners) listener();
+    if (logged) this.changeLog.notify();
     if (!outcome) throw new Error('lmdb transaction callback did not run');
     if (!outcome.ok) throw outcome.error;
     return outcome.result;
@@ -242,27 +237,6 @@ export class EmbeddedEntityStore implements EntityStore {
 
   setChangeLogging(on: boolean): void {
     this.logChanges = on;
-  }
-
-  async readChanges(afterSeq: number, limit: number): Promise<EntityChange[]> {
-    this.assertOpen();
-    const out: EntityChange[] = [];
-    for (const { key, value } of this.changes.getRange({ start: afterSeq + 1, limit })) out.push({ seq: key, ...value });
-    return out;
-  }
-
-  async ackChanges(upToSeq: number): Promise<void> {
-    this.assertOpen();
-    const keys = [...this.changes.getKeys({ end: upToSeq + 1 })];
-    if (keys.length === 0) return;
-    await this.changes.transaction(() => {
-      for (const key of keys) this.changes.remove(key);
-    });
-  }
-
-  onChanges(listener: () => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
   }
 
   async close(): Promise<void> {
@@ -345,14 +319,6 @@ export class EmbeddedEntityStore implements EntityStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('the embedded store is closed');
   }
-}
-
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /** Why `[tenant, id]` cannot be an lmdb key, if it cannot; `what` names the id in the message. */

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Database, RootDatabase } from 'lmdb';
 import { RE2JS } from 're2js';
 import type { Attribute, Entity } from '../../model/entity.js';
-import { nullValueMember } from '../../model/ngsi-null.js';
 import { matchesTypes } from '../../query/type-selector.js';
+import { historyOf, instanceTimes, newInstanceId, temporalEntityAfter } from '../history-changes.js';
 import type { InstanceQuery, TemporalEntity, TemporalEntityFilter, TemporalInstance, TemporalStore, TimeProperty } from '../temporal-store.js';
 import { keyProblem } from './embedded-store.js';
 
@@ -79,35 +78,11 @@ export class EmbeddedTemporalStore implements TemporalStore, HistoryRecorder {
   record(tenant: string, before: Entity | undefined, after: Entity | undefined, at: string): void {
     const id = (after ?? before)!.id;
     const entityKey: [string, string] = [tenant, id];
-    const known = this.entitiesDb.get(entityKey);
-    if (after) {
-      const te: TemporalEntity = {
-        id,
-        type: [...after.type],
-        createdAt: known && !known.deletedAt ? known.createdAt : after.createdAt,
-        modifiedAt: at,
-      };
-      if (after.scope) te.scope = [...after.scope];
-      this.entitiesDb.put(entityKey, te);
-    } else if (known) {
-      this.entitiesDb.put(entityKey, { ...known, modifiedAt: at, deletedAt: at });
-    } else {
-      this.entitiesDb.put(entityKey, { id, type: [...before!.type], ...(before!.scope ? { scope: [...before!.scope] } : {}), createdAt: before!.createdAt, modifiedAt: at, deletedAt: at });
-    }
-    const names = new Set([...Object.keys(before?.attrs ?? {}), ...Object.keys(after?.attrs ?? {})]);
-    for (const attr of names) {
+    this.entitiesDb.put(entityKey, temporalEntityAfter(this.entitiesDb.get(entityKey), before, after, at));
+    for (const { attr, instance } of historyOf(before, after, at)) {
+      // An attribute whose key cannot be stored keeps no history rather than failing the entity's write.
       if (keyProblem(tenant, id + attr) || Buffer.byteLength(tenant + id + attr) > MAX_ATTR_KEY_BYTES) continue;
-      const old = new Map((before?.attrs[attr] ?? []).map((a) => [a.datasetId, a]));
-      const now = after?.attrs[attr] ?? [];
-      for (const instance of now) {
-        const previous = old.get(instance.datasetId);
-        old.delete(instance.datasetId);
-        if (previous && sameContent(previous, instance)) continue;
-        this.write(tenant, id, attr, this.nextSeq(), { instanceId: newInstanceId(), attribute: { ...instance, createdAt: at, modifiedAt: at } });
-      }
-      for (const gone of old.values()) {
-        this.write(tenant, id, attr, this.nextSeq(), { instanceId: newInstanceId(), attribute: deletionOf(gone, at), deletedAt: at });
-      }
+      this.write(tenant, id, attr, this.nextSeq(), instance);
     }
   }
 
@@ -293,19 +268,7 @@ export class EmbeddedTemporalStore implements TemporalStore, HistoryRecorder {
   }
 
   private *timeKeys(tenant: string, id: string, attr: string, seq: number, instance: TemporalInstance): Generator<[TimeKey]> {
-    const a = instance.attribute;
-    const times: [PropCode, string | undefined][] = [
-      ['o', a.observedAt],
-      ['c', a.createdAt],
-      ['m', a.modifiedAt],
-      ['d', instance.deletedAt],
-    ];
-    for (const [prop, time] of times) {
-      if (time === undefined) continue;
-      const ms = Date.parse(time);
-      if (Number.isNaN(ms)) continue;
-      yield [[tenant, id, attr, prop, ms, seq]];
-    }
+    for (const [prop, ms] of instanceTimes(instance)) yield [[tenant, id, attr, CODE[prop], ms, seq]];
   }
 
   /** Removes the matching instances under a key prefix, BATCH per transaction; whether any was removed. */
@@ -331,19 +294,6 @@ export class EmbeddedTemporalStore implements TemporalStore, HistoryRecorder {
   }
 }
 
-/**
- * urn:ngsi-ld:<UUIDv7>: time-ordered (RFC 9562), so the instances of an attribute are appended at the end of
- * their key range instead of scattered over it, which keeps lmdb's pages full.
- */
-export function newInstanceId(now = Date.now()): string {
-  const hex = randomBytes(16);
-  hex.writeUIntBE(now, 0, 6);
-  hex[6] = (hex[6]! & 0x0f) | 0x70;
-  hex[8] = (hex[8]! & 0x3f) | 0x80;
-  const h = hex.toString('hex');
-  return `urn:ngsi-ld:${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 function toMs(time: string): number {
   const ms = Date.parse(time);
   if (Number.isNaN(ms)) throw new Error(`not a DateTime: ${time}`);
@@ -353,34 +303,4 @@ function toMs(time: string): number {
 function recordedMs(instance: TemporalInstance): number {
   const ms = Date.parse(instance.attribute.createdAt);
   return Number.isNaN(ms) ? 0 : ms;
-}
-
-/** The deletion record of an instance (clause 4.5.7): its type and datasetId, the value member "urn:ngsi-ld:null". */
-function deletionOf(gone: Attribute, at: string): Attribute {
-  const a: Attribute = { type: gone.type, ...nullValueMember(gone.type), createdAt: at, modifiedAt: at };
-  if (gone.datasetId !== undefined) a.datasetId = gone.datasetId;
-  return a;
-}
-
-/** Equal but for createdAt/modifiedAt (of the instance and of its sub-attributes). */
-export function sameContent(a: Attribute, b: Attribute): boolean {
-  return canonical(a, true) === canonical(b, true);
-}
-
-function canonical(value: unknown, attribute: boolean): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonical(v, false)).join(',')}]`;
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
-  const parts: string[] = [];
-  for (const key of Object.keys(value).sort()) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v === undefined) continue;
-    if (attribute && (key === 'createdAt' || key === 'modifiedAt')) continue;
-    if (attribute && key === 'sub') {
-      const subs = v as Record<string, Attribute>;
-      parts.push(`"sub":{${Object.keys(subs).sort().map((name) => `${JSON.stringify(name)}:${canonical(subs[name], true)}`).join(',')}}`);
-      continue;
-    }
-    parts.push(`${JSON.stringify(key)}:${canonical(v, false)}`);
-  }
-  return `{${parts.join(',')}}`;
 }

@@ -1,15 +1,6 @@
 import type { ChangeStream, ClientSession, Collection } from 'mongodb';
+import type { ChangeLog, LoggedChange } from '../change-log.js';
 import { reserveSeq, type CounterDoc } from './transaction.js';
-
-/** A logged change of a record of type T (an entity, a registration), as readers get it. */
-export interface LoggedChange<T> {
-  seq: number;
-  tenant: string;
-  id: string;
-  before?: T;
-  after?: T;
-  at: string;
-}
 
 /**
  * A change-log record as stored. `_id` is the seq. Before/after are kept as JSON text: attribute names are IRIs
@@ -58,7 +49,7 @@ const POLL_MS = 1000;
  * Wake-ups: listeners are called after local commits and, for changes written by other broker instances, from a
  * change stream on the collection (with a poll as fallback while the stream is down).
  */
-export class MongoChangeLog<T> {
+export class MongoChangeLog<T> implements ChangeLog<T> {
   private logging = false;
   private readonly listeners = new Set<() => void>();
   private stream: ChangeStream | undefined;

@@ -2,8 +2,9 @@ import type { Collection, MongoClient } from 'mongodb';
 import { NgsiError } from '../../common/errors.js';
 import { DEFAULT_TENANT, type Entity } from '../../model/entity.js';
 import type { EntityPage, EntityQuery } from '../../query/entity-query.js';
-import { deepFreeze } from '../embedded/embedded-store.js';
-import type { EntityChange, EntityStore, Mutation } from '../entity-store.js';
+import { deepFreeze } from '../deep-freeze.js';
+import { WithChangeLog } from '../change-log.js';
+import type { EntityStore, Mutation } from '../entity-store.js';
 import type { MongoChangeLog } from './change-log.js';
 import { fromDocument, toDocument, type EntityDocument } from './document.js';
 import { runMongoQuery } from './query.js';
@@ -27,15 +28,17 @@ export interface TenantDoc {
  * the EntityStore contract allows. The transaction commits with majority write concern: once `mutate` resolves, the
  * change survives the loss of the primary.
  */
-export class MongoEntityStore implements EntityStore {
+export class MongoEntityStore extends WithChangeLog<Entity> implements EntityStore {
   private history: MongoTemporalStore | undefined;
 
   constructor(
     private readonly client: MongoClient,
     private readonly entities: Collection<EntityDocument>,
     private readonly tenants: Collection<TenantDoc>,
-    private readonly changeLog: MongoChangeLog<Entity>,
-  ) {}
+    protected readonly changeLog: MongoChangeLog<Entity>,
+  ) {
+    super();
+  }
 
   /** Records the history of every change from now on, in the change's own transaction. */
   attachHistory(history: MongoTemporalStore | undefined): void {
@@ -111,18 +114,6 @@ export class MongoEntityStore implements EntityStore {
 
   setChangeLogging(on: boolean): void {
     this.changeLog.setLogging(on);
-  }
-
-  readChanges(afterSeq: number, limit: number): Promise<EntityChange[]> {
-    return this.changeLog.read(afterSeq, limit);
-  }
-
-  ackChanges(upToSeq: number): Promise<void> {
-    return this.changeLog.ack(upToSeq);
-  }
-
-  onChanges(listener: () => void): () => void {
-    return this.changeLog.onChanges(listener);
   }
 
   async close(): Promise<void> {

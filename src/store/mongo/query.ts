@@ -2,7 +2,7 @@ import type { Collection, Filter, FindCursor } from 'mongodb';
 import type { Entity } from '../../model/entity.js';
 import { compileSelection, type EntityPage, type EntityQuery, type EntitySelection } from '../../query/entity-query.js';
 import { qUsesLinkedEntities } from '../../query/q-eval.js';
-import { deepFreeze } from '../embedded/embedded-store.js';
+import { deepFreeze } from '../deep-freeze.js';
 import { fromDocument, type EntityDocument } from './document.js';
 import { pageMatches, planQuery } from './translate/index.js';
 

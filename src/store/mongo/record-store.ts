@@ -1,7 +1,8 @@
 import type { ClientSession, Collection, MongoClient } from 'mongodb';
-import { alreadyExists, NgsiError } from '../../common/errors.js';
-import { deepFreeze } from '../embedded/embedded-store.js';
-import type { LoggedChange, MongoChangeLog } from './change-log.js';
+import { NgsiError } from '../../common/errors.js';
+import { deepFreeze } from '../deep-freeze.js';
+import type { RecordChange, Records } from '../records.js';
+import type { MongoChangeLog } from './change-log.js';
 import { backoffMs, inTransaction, isDuplicateKey, keyProblem, MAX_ATTEMPTS, reserveSeq, storeError, WriteConflict, type CounterDoc } from './transaction.js';
 
 /**
@@ -16,9 +17,6 @@ export interface RecordDoc {
   doc: string;
 }
 
-/** `unlogged`: a put kept off the change log (statistics nobody is notified of). */
-export type RecordChange<T> = { kind: 'put'; value: T; unlogged?: boolean } | { kind: 'delete' } | { kind: 'none' };
-
 /** A change log kept with the records: every logged write and its record commit in one transaction. */
 export interface RecordLog<T> {
   client: MongoClient;
@@ -31,21 +29,14 @@ export interface RecordLog<T> {
  * without a transaction; `decide` runs again when another writer (maybe another broker instance) got there first.
  * With a change log (registrations), the write and its log record are one transaction instead.
  */
-export class MongoRecordStore<T extends { tenant: string; id: string }> {
+export class MongoRecordStore<T extends { tenant: string; id: string }> implements Records<T> {
   constructor(
     private readonly records: Collection<RecordDoc>,
     private readonly counters: Collection<CounterDoc>,
     /** Names the counter, and the record in messages ("subscription"). */
     private readonly what: string,
-    private readonly changeLog?: RecordLog<T>,
+    private readonly recordLog?: RecordLog<T>,
   ) {}
-
-  async create(value: T): Promise<void> {
-    await this.mutate(value.tenant, value.id, (current) => {
-      if (current) throw alreadyExists(`${capitalized(this.what)} ${value.id} already exists`);
-      return { change: { kind: 'put', value }, result: undefined };
-    });
-  }
 
   async get(tenant: string, id: string): Promise<T | undefined> {
     if (keyProblem(tenant, id)) return undefined;
@@ -56,7 +47,7 @@ export class MongoRecordStore<T extends { tenant: string; id: string }> {
   async mutate<R>(tenant: string, id: string, decide: (current: T | undefined) => { change: RecordChange<T>; result: R }): Promise<R> {
     const problem = keyProblem(tenant, id, `${this.what} id`);
     if (problem) throw new NgsiError('BadRequestData', problem);
-    if (this.changeLog) return this.mutateLogged(this.changeLog, tenant, id, decide);
+    if (this.recordLog) return this.mutateLogged(this.recordLog, tenant, id, decide);
     for (let attempt = 1; ; attempt++) {
       const row = await this.records.findOne({ t: tenant, id });
       const { change, result } = decide(row ? decode<T>(row) : undefined);
@@ -89,29 +80,12 @@ export class MongoRecordStore<T extends { tenant: string; id: string }> {
     return result;
   }
 
-  readChanges(afterSeq: number, limit: number): Promise<LoggedChange<T>[]> {
-    return this.requireLog().read(afterSeq, limit);
-  }
-
-  ackChanges(upToSeq: number): Promise<void> {
-    return this.requireLog().ack(upToSeq);
-  }
-
-  onChanges(listener: () => void): () => void {
-    return this.requireLog().onChanges(listener);
+  get changeLog(): MongoChangeLog<T> | undefined {
+    return this.recordLog?.log;
   }
 
   async close(): Promise<void> {
-    await this.changeLog?.log.close();
-  }
-
-  private requireLog(): MongoChangeLog<T> {
-    if (!this.changeLog) throw new Error(`the ${this.what} store keeps no change log`);
-    return this.changeLog.log;
-  }
-
-  async delete(tenant: string, id: string): Promise<boolean> {
-    return this.mutate(tenant, id, (current) => (current ? { change: { kind: 'delete' }, result: true } : { change: { kind: 'none' }, result: false }));
+    await this.recordLog?.log.close();
   }
 
   async list(tenant: string, page?: { limit: number; offset: number }): Promise<T[]> {

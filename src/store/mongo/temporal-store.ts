@@ -2,9 +2,8 @@ import type { ClientSession, Collection, Filter, MongoClient } from 'mongodb';
 import { RE2JS } from 're2js';
 import type { Attribute, Entity } from '../../model/entity.js';
 import { matchesTypes } from '../../query/type-selector.js';
-import { newInstanceId } from '../embedded/temporal-store.js';
+import { historyOf, instanceTimes, newInstanceId, temporalEntityAfter } from '../history-changes.js';
 import type { InstanceQuery, TemporalEntity, TemporalEntityFilter, TemporalInstance, TemporalStore, TimeProperty } from '../temporal-store.js';
-import { historyOf, temporalEntityAfter } from './history.js';
 import { inTransaction, keyProblem } from './transaction.js';
 
 /** A temporal entity as stored, by tenant and id. */
@@ -209,16 +208,7 @@ export class MongoTemporalStore implements TemporalStore {
 export function encodeInstance(tenant: string, id: string, attr: string, seq: number, instance: TemporalInstance): InstanceDoc {
   const a = instance.attribute;
   const doc: InstanceDoc = { t: tenant, e: id, a: attr, i: instance.instanceId, ds: a.datasetId ?? null, s: seq, rec: msOr(a.createdAt, 0)!, body: JSON.stringify(instance) };
-  const times: [PropField, string | undefined][] = [
-    ['o', a.observedAt],
-    ['c', a.createdAt],
-    ['m', a.modifiedAt],
-    ['d', instance.deletedAt],
-  ];
-  for (const [field, time] of times) {
-    const ms = msOr(time, undefined);
-    if (ms !== undefined) doc[field] = ms;
-  }
+  for (const [prop, ms] of instanceTimes(instance)) doc[FIELD[prop]] = ms;
   return doc;
 }
 

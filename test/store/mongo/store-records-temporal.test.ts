@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredSubscription } from '../../../src/model/subscription.js';
 import { NO_DELIVERIES } from '../../../src/model/subscription.js';
 import type { StoredRegistration } from '../../../src/model/registration.js';
-import { historyOf } from '../../../src/store/mongo/history.js';
+import { historyOf } from '../../../src/store/history-changes.js';
 import { del, entity, NS, property, put } from '../helpers.js';
 import { openTestBackend, type TestBackend } from './store-backend.js';
 
