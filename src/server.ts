@@ -94,7 +94,7 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
   await delivery.start();
   // Changes become notifications: the engine tails the store's change log and hands them to the durable queue.
   // It runs on the leader only (always this instance when alone), so that each change notifies once.
-  shareCaches(coordinator, { subscriptions: csourceSubscriptions ? [subscriptions, csourceSubscriptions] : [subscriptions], resolver }, (err, what) => logger.error({ err }, what));
+  shareCaches(coordinator, { subscriptions: csourceSubscriptions ? [subscriptions, csourceSubscriptions] : [subscriptions], registrations, resolver }, (err, what) => logger.error({ err }, what));
   // So does the CSource notifier (registration changes become CSourceNotifications once, not once per instance).
   const csourceNotifier = csourceSubscriptions && (() => new CSourceNotifier({ registrations, subscriptions: csourceSubscriptions, resolver, deliver: deliverAsLeader, onError: (err, what) => logger.error({ err }, what) }));
   await runEngineWhileLeader({

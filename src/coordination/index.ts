@@ -141,15 +141,26 @@ export async function runEngineWhileLeader<S>(deps: {
   );
 }
 
+/** The parts of RegistrationService the coordination needs (its per-tenant cache of registrations). */
+export interface RegistrationCacheHooks {
+  /** Local durable creations, updates, deletions and expiries (not statistics); the registration is `after ?? before`. */
+  onChange(listener: (tenant: string, before: { id: string } | undefined, after: { id: string } | undefined) => void): () => void;
+  onRemoteChange(tenant: string, id: string): Promise<void>;
+  resync(): Promise<void>;
+}
+
 /**
  * Keeps this instance's caches current with the other instances' writes: subscription services (the Subscription
- * API's and the CSource subscriptions') publish their changes and reload what others changed; the @context
- * resolver drops a context another instance saw change. Registrations are read from the store on every use, so
- * they need nothing yet; a future registration cache subscribes to 'registrations' the same way.
+ * API's and the CSource subscriptions') publish their changes and reload what others changed; the registration
+ * service does the same on its own channel; the @context resolver drops a context another instance saw change.
  */
 export function shareCaches(
   coordinator: Coordinator,
-  caches: { subscriptions: Array<SubscriptionCache<unknown>>; resolver?: { evict(url: string): void; clear(): void } },
+  caches: {
+    subscriptions: Array<SubscriptionCache<unknown>>;
+    registrations?: RegistrationCacheHooks;
+    resolver?: { evict(url: string): void; clear(): void };
+  },
   onError: (err: unknown, what: string) => void = () => undefined,
 ): void {
   const publish = (concern: CacheConcern, message: Invalidation) =>
@@ -163,6 +174,14 @@ export function shareCaches(
       void (message.all ? service.resync() : service.onRemoteChange(message.tenant, message.id)).catch(() => undefined);
     }
   });
+  const registrations = caches.registrations;
+  if (registrations) {
+    registrations.onChange((tenant, before, after) => publish('registrations', { tenant, id: (after ?? before)?.id ?? '' }));
+    coordinator.subscribe('registrations', (message) => {
+      const reload = message.all ? registrations.resync() : registrations.onRemoteChange(message.tenant, message.id);
+      void reload.catch((err: unknown) => onError(err, 'reloading registrations'));
+    });
+  }
   const resolver = caches.resolver;
   if (resolver) coordinator.subscribe('contexts', (message) => (message.all ? resolver.clear() : resolver.evict(message.id)));
 }

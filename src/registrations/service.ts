@@ -9,6 +9,7 @@ import { checkConflicts, type EntityLookup } from './conflicts.js';
 import { matchesRegistration, type RegistrationFilter } from './match.js';
 import { mergeRegistration, parseRegistration } from './parse.js';
 import { matchesRegistrationQuery, parseRegistrationQuery } from './query.js';
+import { RegistrationCache } from './tenant-cache.js';
 import { KeyedMutex } from './tenant-lock.js';
 
 /** A page of Query CSourceRegistrations and the parameters of the pages next to it (5.5.9, 6.3.10). */
@@ -47,10 +48,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * this process only: several broker instances over a shared store need that store (or a shared lock) to serialize
  * them. Entity writes are not part of it: an entity created while an exclusive registration for it is being checked
  * may still slip in between.
+ *
+ * `allOf` and `matching` run on every entity request, so they read a per-tenant cache (tenant-cache.ts), not the
+ * store. Other instances over the same store tell this one of their writes through `onRemoteChange`/`resync`
+ * (src/coordination shareCaches); the statistics in cached copies may lag (`retrieve` and `list` read the store).
  */
 export class RegistrationService {
   private readonly listeners = new Set<RegistrationListener>();
   private readonly writes = new KeyedMutex();
+  private readonly cache: RegistrationCache;
   private readonly clock: () => number;
   private readonly onError: (err: unknown, what: string) => void;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -68,6 +74,7 @@ export class RegistrationService {
   ) {
     this.clock = opts.clock ?? Date.now;
     this.onError = opts.onError ?? (() => undefined);
+    this.cache = new RegistrationCache((tenant) => this.store.list(tenant));
   }
 
   /** Register Context Source (5.9.2): the id of the new registration. */
@@ -149,13 +156,13 @@ export class RegistrationService {
    */
   async matching(tenant: string, filter: RegistrationFilter): Promise<StoredRegistration[]> {
     const now = this.clock();
-    return (await this.store.list(tenant)).filter((r) => matchesRegistration(r.spec, filter, now));
+    return (await this.cache.get(tenant)).filter((r) => matchesRegistration(r.spec, filter, now));
   }
 
   /** Every live registration of the tenant, in creation order (for CSource subscriptions). */
   async allOf(tenant: string): Promise<StoredRegistration[]> {
     const now = this.clock();
-    return (await this.store.list(tenant)).filter((r) => !this.expired(r, now));
+    return (await this.cache.get(tenant)).filter((r) => !this.expired(r, now));
   }
 
   /** Counts one distributed operation sent on behalf of a registration into Table 5.2.9-2 members. */
@@ -176,7 +183,26 @@ export class RegistrationService {
     return this.store;
   }
 
-  /** Calls `listener` after every durable creation, update, deletion and expiry; returns the unsubscribe function. */
+  /**
+   * Another broker instance created, changed or deleted a registration of the tenant: the whole tenant is read from
+   * the store again on next use (a cheap read, and the store's creation order stays right). An expiry may now be
+   * due earlier, so the timer is set again too.
+   */
+  async onRemoteChange(tenant: string): Promise<void> {
+    this.cache.invalidate(tenant);
+    await this.scheduleExpiry();
+  }
+
+  /** Invalidations may have been missed (Redis was out of reach): every tenant is read from the store again. */
+  async resync(): Promise<void> {
+    this.cache.invalidateAll();
+    await this.scheduleExpiry();
+  }
+
+  /**
+   * Calls `listener` after every durable creation, update, deletion and expiry made by this instance (not for the
+   * statistics of recordOutcome, nor for other instances' writes); returns the unsubscribe function.
+   */
   onChange(listener: RegistrationListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -192,6 +218,7 @@ export class RegistrationService {
   }
 
   private changed(tenant: string, before: StoredRegistration | undefined, after: StoredRegistration | undefined): void {
+    this.cache.apply(tenant, (after ?? before)!.id, after);
     for (const listener of this.listeners) {
       try {
         listener(tenant, before, after);

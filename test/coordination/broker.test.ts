@@ -1,43 +1,44 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, loadConfig } from '../../src/config/config.js';
 import { redisPrefixFor } from '../../src/coordination/index.js';
 import { RedisCoordinator } from '../../src/coordination/redis.js';
 import { RedisNotificationStream } from '../../src/coordination/stream-queue.js';
 import { startBroker, type RunningBroker } from '../../src/server.js';
+import { brokerStoreFromEnv } from '../helpers/store-env.js';
 import { TempDirs } from '../store/helpers.js';
 import { Receiver, sleep, until } from '../notifications/helpers.js';
-import { startRedisServer, type RedisServer } from './redis-server.js';
+import { useRedisServer } from './redis-server.js';
 
 // The broker wired with --redis-url: subscription notifications go through the Redis Stream, dead letters live in
-// Redis, and the subscription engine runs only while the broker holds the leader lease.
+// Redis, and the subscription engine runs only while the broker holds the leader lease. The store is the one the
+// environment selects (MUSUBI_STORE=mongo: a database of its own, dropped afterwards).
 
 const dirs = new TempDirs();
 const receiver = new Receiver();
-let redis: RedisServer;
-let admin: Redis;
+const redis = useRedisServer();
 let broker: RunningBroker | undefined;
 let dataDir: string;
+const store = brokerStoreFromEnv();
 /** The broker's keys in Redis: named after its store (redisPrefixFor). */
 let prefix: string;
 
 beforeAll(async () => {
-  redis = await startRedisServer();
-  admin = new Redis(redis.url);
   await receiver.start();
   dataDir = await dirs.make();
-  prefix = redisPrefixFor({ store: 'embedded', dataDir });
+  prefix = redisPrefixFor({ ...store.config, dataDir });
 });
 afterAll(async () => {
   await broker?.close();
   await receiver.stop();
-  admin.disconnect();
-  await redis.stop();
+  await store.cleanup();
   await dirs.cleanup();
 });
 
 const post = (path: string, body: unknown) =>
   fetch(broker!.url + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+/** A subscription to every entity of `type`, notifying the receiver. */
+const subscribe = (id: string, type: string) =>
+  post('/ngsi-ld/v1/subscriptions', { id, type: 'Subscription', entities: [{ type }], notification: { endpoint: { uri: receiver.url, accept: 'application/json' } } });
 
 interface NotificationBody {
   subscriptionId: string;
@@ -51,13 +52,8 @@ describe('a broker with --redis-url (issue 7)', () => {
     const other = await RedisCoordinator.connect({ url: redis.url, prefix, leaseMs: 30_000 });
     await other.onLeadership(() => undefined, () => undefined);
     expect(other.isLeader()).toBe(true);
-    broker = await startBroker({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', redisUrl: redis.url });
-    const sub = await post('/ngsi-ld/v1/subscriptions', {
-      id: 'urn:ngsi-ld:Subscription:redis-1',
-      type: 'Subscription',
-      entities: [{ type: 'Vehicle' }],
-      notification: { endpoint: { uri: receiver.url, accept: 'application/json' } },
-    });
+    broker = await startBroker({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...store.config, redisUrl: redis.url });
+    const sub = await subscribe('urn:ngsi-ld:Subscription:redis-1', 'Vehicle');
     expect(sub.status).toBe(201);
     expect((await post('/ngsi-ld/v1/entities', { id: 'urn:ngsi-ld:Vehicle:1', type: 'Vehicle', speed: { type: 'Property', value: 1 } })).status).toBe(201);
     // Not the leader: no notification from this instance.
@@ -79,24 +75,19 @@ describe('a broker with --redis-url (issue 7)', () => {
     expect(await until(() => receiver.received.length >= 2, 8000)).toBe(true);
     await sleep(300);
     expect(bodies().map((b) => b.data[0]!.speed!.value)).toEqual([1, 2]);
-    const groups = (await admin.call('XINFO', 'GROUPS', `${prefix}notifications`)) as unknown[][];
+    const groups = (await redis.admin.call('XINFO', 'GROUPS', `${prefix}notifications`)) as unknown[][];
     expect(groups[0]).toContain('delivery');
-    expect(await admin.xlen(`${prefix}notifications`)).toBe(0);
-    expect(await admin.get(`${prefix}leader`)).toMatch(/:\d+$/);
+    expect(await redis.admin.xlen(`${prefix}notifications`)).toBe(0);
+    expect(await redis.admin.get(`${prefix}leader`)).toMatch(/:\d+$/);
   });
 
   it('keeps dead letters in Redis, where every instance lists, replays and deletes them', async () => {
     receiver.mode = 'reject';
     const before = receiver.attempts.length;
-    const sub = await post('/ngsi-ld/v1/subscriptions', {
-      id: 'urn:ngsi-ld:Subscription:redis-2',
-      type: 'Subscription',
-      entities: [{ type: 'Truck' }],
-      notification: { endpoint: { uri: receiver.url, accept: 'application/json' } },
-    });
+    const sub = await subscribe('urn:ngsi-ld:Subscription:redis-2', 'Truck');
     expect(sub.status).toBe(201);
     await post('/ngsi-ld/v1/entities', { id: 'urn:ngsi-ld:Truck:1', type: 'Truck', load: { type: 'Property', value: 7 } });
-    const shared = new RedisNotificationStream(admin, prefix);
+    const shared = new RedisNotificationStream(redis.admin, prefix);
     expect(await until(async () => (await shared.deadLetters('', { limit: 10, offset: 0 })).count === 1, 8000)).toBe(true);
     expect(receiver.attempts.length).toBe(before + 1);
     const res = await fetch(`${broker!.url}/ngsi-ld/ex/v1/deadLetters`);
@@ -115,10 +106,10 @@ describe('a broker with --redis-url (issue 7)', () => {
   });
 
   it('gives up the lease when it closes, so another instance leads at once', async () => {
-    expect(await admin.exists(`${prefix}leader`)).toBe(1);
+    expect(await redis.admin.exists(`${prefix}leader`)).toBe(1);
     await broker!.close();
     broker = undefined;
-    expect(await admin.exists(`${prefix}leader`)).toBe(0);
+    expect(await redis.admin.exists(`${prefix}leader`)).toBe(0);
   });
 });
 
@@ -137,8 +128,13 @@ describe('configuration of the Redis URL', () => {
 
   it('stops the start with a clear error when Redis cannot be reached', async () => {
     const dataDir = await dirs.make();
-    await expect(startBroker({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', redisUrl: 'redis://127.0.0.1:1' })).rejects.toThrow(
-      /cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/,
-    );
+    const unreachable = brokerStoreFromEnv();
+    try {
+      await expect(
+        startBroker({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...unreachable.config, redisUrl: 'redis://127.0.0.1:1' }),
+      ).rejects.toThrow(/cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/);
+    } finally {
+      await unreachable.cleanup();
+    }
   });
 });

@@ -5,17 +5,30 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type Config } from '../../src/config/config.js';
 import { startBroker, type RunningBroker } from '../../src/server.js';
+import { brokerStoreFromEnv } from '../helpers/store-env.js';
 
 export const API = '/ngsi-ld/v1';
 
-/** A musubi broker in-process on a free port over a throw-away data directory. */
+/**
+ * A musubi broker in-process on a free port over a throw-away data directory, on the backend the environment selects
+ * (MUSUBI_STORE=mongo: a database of its own, dropped at close).
+ */
 export async function startCity(overrides: Partial<Config> = {}): Promise<RunningBroker> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'musubi-fwd-'));
-  const broker = await startBroker({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...overrides });
+  const store = brokerStoreFromEnv();
+  let broker: RunningBroker;
+  try {
+    broker = await startBroker({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...store.config, ...overrides });
+  } catch (err) {
+    await store.cleanup();
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     ...broker,
     close: async () => {
       await broker.close();
+      await store.cleanup();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
