@@ -55,8 +55,9 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     // the flush trails behind). Measured: same throughput here, since lmdb batches concurrent writes into one
     // transaction per fsync either way. noSync / noMetaSync / mapAsync stay at their safe defaults (off).
     overlappingSync: false,
-    // Room for the entity store's own databases and those of the subscription store and notification queue.
-    maxDbs: 16,
+    // Every store of the backend shares this environment (entities, history, subscriptions, registrations, queue,
+    // change logs: 15 databases now); the rest is headroom, since a database past the limit fails at open.
+    maxDbs: 64,
   });
   try {
     // JSON, not msgpack: msgpackr rewrites a "__proto__" key to "__proto_" and lone surrogates to U+FFFD,
