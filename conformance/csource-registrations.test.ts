@@ -265,14 +265,14 @@ describe('Update, Retrieve and Delete Context Source Registration (5.9.3, 5.9.4,
     expect(got.description).toBe('old');
   });
 
-  test('5.5.8: NGSI-LD Null deletes an optional member; information cannot be deleted', async () => {
+  test('TP/NGSI-LD/CS/REG/034_02_03 5.5.8: NGSI-LD Null deletes an optional member; information cannot be deleted', async () => {
     const id = await createRegistration(registration({ id: regId(), description: 'old' }), { tenant: t });
     expectNoContent(await patch(csrPath(id), { json: { description: 'urn:ngsi-ld:null' }, tenant: t }));
     expect((await retrieveRegistration(id, {}, { tenant: t })).description).toBeUndefined();
     expectProblem(await patch(csrPath(id), { json: { information: 'urn:ngsi-ld:null' }, tenant: t }), 400, 'BadRequestData');
   });
 
-  test('TP/NGSI-LD/CS/REG/034_02 5.9.3.4: an unknown registration is ResourceNotFound, an invalid fragment BadRequestData', async () => {
+  test('TP/NGSI-LD/CS/REG/034_03_01 TP/NGSI-LD/CS/REG/034_02_01 TP/NGSI-LD/CS/REG/034_02_02 5.9.3.4: an unknown registration is ResourceNotFound, an invalid fragment BadRequestData', async () => {
     expectProblem(await patch(csrPath(regId()), { json: { description: 'x' }, tenant: t }), 404, 'ResourceNotFound');
     const id = await createRegistration(registration({ id: regId() }), { tenant: t });
     expectProblem(await patch(csrPath(id), { json: { information: [] }, tenant: t }), 400, 'BadRequestData');
@@ -285,7 +285,7 @@ describe('Update, Retrieve and Delete Context Source Registration (5.9.3, 5.9.4,
     expectStatus(res, 405);
   });
 
-  test('TP/NGSI-LD/CS/REG/035_01 5.9.4.4: DELETE removes the registration (204), then it is ResourceNotFound', async () => {
+  test('TP/NGSI-LD/CS/REG/035_01_01 TP/NGSI-LD/CS/REG/035_03_01 TP/NGSI-LD/CS/REG/035_02_02 5.9.4.4: DELETE removes the registration (204), then it is ResourceNotFound', async () => {
     const id = await createRegistration(registration({ id: regId() }), { tenant: t });
     expectNoContent(await del(csrPath(id), { tenant: t }));
     expectProblem(await get(csrPath(id), { tenant: t }), 404, 'ResourceNotFound');

@@ -10,6 +10,7 @@ import type { KeyValue } from '../notifications/types.js';
 import type { GeoQuery } from '../query/geo-query.js';
 import type { QExpression } from '../query/q-ast.js';
 import type { ScopeQuery } from '../query/scope-q.js';
+import type { TemporalQ } from '../query/temporal-q.js';
 
 /** Clause 5.2.12 notificationTrigger values. */
 export type Trigger = 'entityCreated' | 'entityUpdated' | 'entityDeleted' | 'attributeCreated' | 'attributeUpdated' | 'attributeDeleted';
@@ -67,6 +68,8 @@ export interface SubscriptionSpec {
   q?: string;
   geoQ?: GeoQSpec;
   scopeQ?: string;
+  /** CSource subscriptions only (5.2.12, 5.11.2.4): which registrations of temporal information match. */
+  temporalQ?: TemporalQ;
   csf?: string;
   datasetId?: string[];
   lang?: string;

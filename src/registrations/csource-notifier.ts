@@ -223,6 +223,11 @@ export class CSourceNotifier {
     const query: RegistrationQuery = { selection: { ...sub.selection, q: undefined }, attrs };
     const stored = await this.opts.subscriptions.retrieve({ tenant: sub.tenant, ctx }, sub.id).catch(() => undefined);
     if (!stored) return undefined;
+    const { temporalQ, datasetId } = stored.subscription.spec;
+    // 5.11.2.4: without temporalQ only registrations of latest information match (matchesTemporal).
+    if (temporalQ) query.temporal = temporalQ;
+    // 5.12: the subscription's datasetIds against the registration's, a match when either has none.
+    if (datasetId?.length) query.datasetIds = datasetId;
     if (stored.subscription.spec.csf !== undefined) {
       try {
         query.csf = parseCsf(stored.subscription.spec.csf, ctx);

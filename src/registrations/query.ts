@@ -4,8 +4,8 @@
  * against observationInterval / managementInterval, csf (clause 4.9 over the registration's members) and scopeQ.
  */
 import { badRequest } from '../common/errors.js';
-import { isDateTime } from '../common/syntax.js';
-import { parseSelection, type Params } from '../entities/query-params.js';
+import { isUri } from '../common/syntax.js';
+import { list, parseSelection, type Params } from '../entities/query-params.js';
 import type { LdContext } from '../jsonld/types.js';
 import type { Attribute, Entity } from '../model/entity.js';
 import type { RegistrationSpec, StoredRegistration } from '../model/registration.js';
@@ -16,15 +16,11 @@ import type { QExpression } from '../query/q-ast.js';
 import { matchesQ, qAttributes } from '../query/q-eval.js';
 import { parseQ } from '../query/q-parser.js';
 import { matchesScopeQ } from '../query/scope-q.js';
+import { parseTemporalQParams, type TemporalQ } from '../query/temporal-q.js';
 import { matchesRegistration, type RegistrationFilter } from './match.js';
 
 /** A temporal query (clause 4.11) as registrations use it. */
-export interface RegistrationTemporalQuery {
-  timerel: 'before' | 'after' | 'between';
-  timeAt: string;
-  endTimeAt?: string;
-  timeproperty: 'observedAt' | 'createdAt' | 'modifiedAt' | 'deletedAt';
-}
+export type RegistrationTemporalQuery = TemporalQ;
 
 /** A parsed registration query; plain data, names expanded. */
 export interface RegistrationQuery {
@@ -34,6 +30,8 @@ export interface RegistrationQuery {
   csf?: QExpression;
   /** The attribute names to match, when not those of the selection (CSource subscriptions, 5.11.2.4). */
   attrs?: string[];
+  /** datasetIds of the request ("@none" for the default instance), matched against the registration's (5.12). */
+  datasetIds?: string[];
 }
 
 /** Prefix of the Table 5.2.9-1 members in a csf (they are not vocabulary terms to expand). */
@@ -56,34 +54,26 @@ export function parseCsf(text: string, ctx: LdContext): QExpression {
 export function parseRegistrationQuery(params: Params, ctx: LdContext): RegistrationQuery {
   const selection = parseSelection(params, ctx, { requireNarrowing: false });
   const narrowed = selection.entities?.[0]?.types !== undefined || selection.attrs !== undefined || selection.q !== undefined || selection.geo !== undefined;
-  // 5.10.2.3: ids alone cannot discover registrations. A request with no filter at all lists every registration of
-  // the tenant, as Query Subscriptions does (a musubi choice: 5.10.2.4 would call it too wide).
-  if (!narrowed && (selection.entities?.[0]?.ids || selection.entities?.[0]?.idPattern)) {
-    throw badRequest('Entity ids or an idPattern alone cannot discover registrations: add type, attrs, q or a geo-query (clauses 5.10.2.3, 5.10.2.4)');
+  // 5.10.2.4 (and Table 6.8.3.2-1): at least one of type, attrs, q or a geo-query "shall be provided", else
+  // BadRequestData "too wide query"; TP/NGSI-LD/CS/DISC/037_02_01 expects that 400 for a GET without parameters.
+  // ids, csf, scopeQ or a temporal query do not count (5.10.2.3: ids alone cannot discover registrations).
+  if (!narrowed) {
+    const only = selection.entities?.[0]?.ids || selection.entities?.[0]?.idPattern ? 'Entity ids or an idPattern alone cannot discover registrations: ' : 'Too wide a query: ';
+    throw badRequest(`${only}give at least one of type, attrs, q or a geo-query (georel, geometry, coordinates) (clauses 5.10.2.3, 5.10.2.4)`);
   }
   const query: RegistrationQuery = { selection };
-  const temporal = parseTemporal(params);
+  const temporal = parseTemporalQParams(params);
   if (temporal) query.temporal = temporal;
   if (params.csf !== undefined) query.csf = parseCsf(params.csf, ctx);
+  const datasetIds = list(params, 'datasetId');
+  if (datasetIds) query.datasetIds = datasetIds.map(checkDatasetId);
   return query;
 }
 
-const TIMEPROPERTIES = ['observedAt', 'createdAt', 'modifiedAt', 'deletedAt'] as const;
-
-function parseTemporal(params: Params): RegistrationTemporalQuery | undefined {
-  const { timerel, timeAt, endTimeAt } = params;
-  const timeproperty = params.timeproperty === undefined || params.timeproperty === '' ? 'observedAt' : params.timeproperty;
-  if (timerel === undefined) {
-    if (timeAt !== undefined || endTimeAt !== undefined) throw badRequest('timeAt and endTimeAt need timerel (clause 4.11)');
-    return undefined;
-  }
-  if (timerel !== 'before' && timerel !== 'after' && timerel !== 'between') throw badRequest(`timerel must be before, after or between, not ${JSON.stringify(timerel)} (clause 4.11)`);
-  if (!isDateTime(timeAt)) throw badRequest(`timeAt ${JSON.stringify(timeAt)} is not a DateTime (clause 4.11)`);
-  if (timerel === 'between' && !isDateTime(endTimeAt)) throw badRequest('timerel=between needs endTimeAt, a DateTime (clause 4.11)');
-  if (!(TIMEPROPERTIES as readonly string[]).includes(timeproperty)) {
-    throw badRequest(`timeproperty must be one of ${TIMEPROPERTIES.join(', ')}, not ${JSON.stringify(timeproperty)} (clause 4.11)`);
-  }
-  return { timerel, timeAt, ...(timerel === 'between' && { endTimeAt }), timeproperty: timeproperty as RegistrationTemporalQuery['timeproperty'] };
+/** 5.12 compares datasetIds as given: URIs, or "@none" for the default instance (4.5.5). */
+function checkDatasetId(id: string): string {
+  if (id !== '@none' && !isUri(id)) throw badRequest(`datasetId ${JSON.stringify(id)} is neither a URI nor "@none" (clauses 4.5.5, 5.12)`);
+  return id;
 }
 
 /** Whether the registration satisfies every condition of the query (5.10.2.4) at `now` (epoch ms). */
@@ -104,7 +94,7 @@ export function filtersOf(query: RegistrationQuery): RegistrationFilter[] {
   // 5.10.2.4: attributes of q and of the geo-query match RegistrationInfo like those of attrs.
   const attrs = query.attrs ?? [...(sel.attrs ?? []), ...(sel.q ? qAttributes(sel.q) : []), ...(sel.geo ? [sel.geo.geoproperty] : [])];
   const selectors = sel.entities?.length ? sel.entities : [{}];
-  return selectors.map((s) => ({ ids: s.ids, idPattern: s.idPattern, types: s.types, attrs }));
+  return selectors.map((s) => ({ ids: s.ids, idPattern: s.idPattern, types: s.types, attrs, datasetIds: query.datasetIds }));
 }
 
 /**

@@ -8,6 +8,7 @@ import { parseGeoQuery } from '../query/geo-query.js';
 import { qUsesLinkedEntities } from '../query/q-eval.js';
 import { parseQ } from '../query/q-parser.js';
 import { parseScopeQ } from '../query/scope-q.js';
+import { parseTemporalQMember } from '../query/temporal-q.js';
 import type { Trigger } from './compiled.js';
 import { statusOf, type GeoQSpec, type SubscriptionQueries, type SubscriptionSpec } from '../model/subscription.js';
 import { applyNotification, checkNotification, expandNames, type Deletions, type RawNotification } from './parse-notification.js';
@@ -30,6 +31,7 @@ interface RawSubscription {
   q?: string;
   geoQ?: GeoQSpec;
   scopeQ?: string;
+  temporalQ?: unknown;
   csf?: string;
   datasetId?: string | string[];
   lang?: string;
@@ -154,6 +156,8 @@ function apply(
     queries.scopeQ = parseScopeQ(raw.scopeQ);
     spec.scopeQ = raw.scopeQ;
   }
+  // Only CSource subscriptions use temporalQ (5.2.12); the entity subscription engine ignores it.
+  if (raw.temporalQ !== undefined) spec.temporalQ = parseTemporalQMember(raw.temporalQ);
   if (raw.csf !== undefined) {
     parseQ(raw.csf, ctx); // only its syntax matters: musubi has no Context Source Registrations to filter
     spec.csf = raw.csf;

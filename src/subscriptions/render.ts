@@ -39,6 +39,7 @@ export function renderSubscription(sub: StoredSubscription, delivery: DeliverySt
     out.geoQ = geoproperty === undefined ? geo : { ...geo, geoproperty: compact(geoproperty) };
   }
   put('scopeQ', spec.scopeQ);
+  put('temporalQ', spec.temporalQ);
   put('csf', spec.csf);
   put('datasetId', spec.datasetId);
   put('lang', spec.lang);

@@ -159,3 +159,58 @@ describe('CSource notifications are as durable as entity notifications (5.11.7 o
     expect(await second.registrations.allOf('')).toEqual([]);
   });
 });
+
+describe('temporalQ and datasetId of CSource subscriptions (5.11.2.4, 5.12)', () => {
+  const interval = (startAt: string, endAt?: string) => ({ startAt, ...(endAt && { endAt }) });
+
+  it('5.11.2.4: with temporalQ only registrations whose interval fits match; without it only those of latest information', async () => {
+    const queued: OutboundNotification[] = [];
+    const b = await start(async (items) => {
+      queued.push(...items);
+    });
+    const temporal = await b.csubs.create(scope(), { ...csub, temporalQ: { timerel: 'before', timeAt: '2021-08-01T22:00:00Z' } });
+    const managed = await b.csubs.create(scope(), { ...csub, temporalQ: { timerel: 'after', timeAt: '2022-06-01T00:00:00Z', timeproperty: 'modifiedAt' } });
+    const latest = await b.csubs.create(scope(), csub);
+    await b.registrations.create(scope(), registration('urn:r:observed', { observationInterval: interval('2021-01-01T00:00:00Z', '2021-12-31T00:00:00Z') }));
+    await b.registrations.create(scope(), registration('urn:r:later', { observationInterval: interval('2022-01-01T00:00:00Z') }));
+    await b.registrations.create(scope(), registration('urn:r:managed', { managementInterval: interval('2022-01-01T00:00:00Z', '2022-12-31T00:00:00Z') }));
+    await b.registrations.create(scope(), registration('urn:r:latest'));
+    // Moving the observation interval out of the temporalQ is a noLongerMatching for that subscription.
+    await b.registrations.update(scope(), 'urn:r:observed', { observationInterval: interval('2023-01-01T00:00:00Z') });
+    await b.notifier.idle();
+    const to = (id: string) => summary(queued.filter((n) => n.subscriptionId === id));
+    expect(to(temporal)).toEqual([
+      ['newlyMatching', 'urn:r:observed'],
+      ['noLongerMatching', 'urn:r:observed'],
+    ]);
+    expect(to(managed)).toEqual([['newlyMatching', 'urn:r:managed']]);
+    expect(to(latest)).toEqual([['newlyMatching', 'urn:r:latest']]);
+    expect(b.errors).toEqual([]);
+  });
+
+  it('5.11.3.4: temporalQ can be changed and removed (null) by an update, and is rendered back', async () => {
+    const b = await start(async () => undefined);
+    const id = await b.csubs.create(scope(), { ...csub, temporalQ: { timerel: 'after', timeAt: '2021-08-01T22:00:00Z' } });
+    expect((await b.csubs.retrieve(scope(), id)).subscription.spec.temporalQ).toEqual({ timerel: 'after', timeAt: '2021-08-01T22:00:00Z', timeproperty: 'observedAt' });
+    await b.csubs.update(scope(), id, { temporalQ: { timerel: 'between', timeAt: '2021-01-01T00:00:00Z', endTimeAt: '2021-02-01T00:00:00Z', timeproperty: 'createdAt' } });
+    expect((await b.csubs.retrieve(scope(), id)).subscription.spec.temporalQ?.timeproperty).toBe('createdAt');
+    await b.csubs.update(scope(), id, { temporalQ: null });
+    expect((await b.csubs.retrieve(scope(), id)).subscription.spec.temporalQ).toBeUndefined();
+  });
+
+  it('5.12: a subscription with datasetId matches registrations sharing one, or naming none', async () => {
+    const queued: OutboundNotification[] = [];
+    const b = await start(async (items) => {
+      queued.push(...items);
+    });
+    await b.csubs.create(scope(), { ...csub, datasetId: ['urn:ds:a'] });
+    await b.registrations.create(scope(), registration('urn:r:a', { datasetId: ['urn:ds:a', 'urn:ds:b'] }));
+    await b.registrations.create(scope(), registration('urn:r:b', { datasetId: 'urn:ds:b' }));
+    await b.registrations.create(scope(), registration('urn:r:none'));
+    await b.notifier.idle();
+    expect(summary(queued)).toEqual([
+      ['newlyMatching', 'urn:r:a'],
+      ['newlyMatching', 'urn:r:none'],
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import { ContextResolver } from '../../src/jsonld/resolver.js';
 import type { LdContext } from '../../src/jsonld/types.js';
 import { NO_STATS, type RegistrationSpec, type StoredRegistration } from '../../src/model/registration.js';
 import { parseRegistration } from '../../src/registrations/parse.js';
+import { parseTemporalQMember } from '../../src/query/temporal-q.js';
 import { matchesRegistrationQuery, parseRegistrationQuery } from '../../src/registrations/query.js';
 
 const EX = 'https://example.org/ns#';
@@ -64,7 +65,25 @@ describe('Query CSourceRegistrations filters (5.10.2.4)', () => {
     expect(matches(r, { type: 'Vehicle', csf: 'mode=="inclusive"' })).toBe(false);
   });
 
+  it('5.12: a datasetId parameter matches registrations sharing one of its datasetIds, or naming none', () => {
+    const some = reg({ datasetId: ['urn:ds:a', 'urn:ds:b'] });
+    expect(matches(some, { type: 'Vehicle', datasetId: 'urn:ds:b' })).toBe(true);
+    expect(matches(some, { type: 'Vehicle', datasetId: 'urn:ds:c,urn:ds:a' })).toBe(true);
+    expect(matches(some, { type: 'Vehicle', datasetId: 'urn:ds:c' })).toBe(false);
+    expect(matches(some, { type: 'Vehicle', datasetId: '@none' })).toBe(false);
+    expect(matches(some, { type: 'Vehicle' })).toBe(true);
+    expect(matches(reg(), { type: 'Vehicle', datasetId: 'urn:ds:c' })).toBe(true);
+  });
+
   it.each([
+    [{}, /Too wide a query: give at least one of type, attrs, q or a geo-query/],
+    [{ csf: 'brand=="x"' }, /Too wide a query/],
+    [{ scopeQ: '/Madrid' }, /Too wide a query/],
+    [{ timerel: 'after', timeAt: '2021-01-01T00:00:00Z' }, /Too wide a query/],
+    [{ idPattern: 'urn:x:.*' }, /ids or an idPattern alone/],
+    [{ type: 'Vehicle', datasetId: 'not a uri' }, /datasetId "not a uri" is neither a URI nor "@none"/],
+    [{ type: 'Vehicle', timerel: 'between', timeAt: '2021-02-01T00:00:00Z', endTimeAt: '2021-01-01T00:00:00Z' }, /endTimeAt must be later/],
+    [{ type: 'Vehicle', timerel: 'after', timeAt: 'yesterday' }, /timeAt "yesterday" is not a DateTime/],
     [{ id: 'urn:x:1' }, /ids or an idPattern alone/],
     [{ type: 'Vehicle', timerel: 'during', timeAt: '2021-01-01T00:00:00Z' }, /timerel/],
     [{ type: 'Vehicle', timerel: 'between', timeAt: '2021-01-01T00:00:00Z' }, /endTimeAt/],
@@ -75,6 +94,39 @@ describe('Query CSourceRegistrations filters (5.10.2.4)', () => {
     let error: unknown;
     try {
       parseRegistrationQuery(params, ctx);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NgsiError);
+    expect((error as NgsiError).kind).toBe('BadRequestData');
+    expect((error as NgsiError).message).toMatch(detail);
+  });
+});
+
+describe('temporalQ of CSource subscriptions (5.2.12, 5.2.21)', () => {
+  it('a TemporalQuery becomes the temporal query of discovery; timeproperty defaults to observedAt', () => {
+    expect(parseTemporalQMember({ timerel: 'before', timeAt: '2021-08-01T22:00:00Z' })).toEqual({ timerel: 'before', timeAt: '2021-08-01T22:00:00Z', timeproperty: 'observedAt' });
+    expect(parseTemporalQMember({ timerel: 'between', timeAt: '2021-01-01T00:00:00Z', endTimeAt: '2021-02-01T00:00:00Z', timeproperty: 'modifiedAt' })).toEqual({
+      timerel: 'between',
+      timeAt: '2021-01-01T00:00:00Z',
+      endTimeAt: '2021-02-01T00:00:00Z',
+      timeproperty: 'modifiedAt',
+    });
+  });
+
+  it.each([
+    ['x', /temporalQ must be a TemporalQuery object/],
+    [[], /temporalQ must be a TemporalQuery object/],
+    [{ timeAt: '2021-01-01T00:00:00Z' }, /temporalQ.timerel must be before, after or between/],
+    [{ timerel: 'during', timeAt: '2021-01-01T00:00:00Z' }, /temporalQ.timerel/],
+    [{ timerel: 'after' }, /temporalQ.timeAt undefined is not a DateTime/],
+    [{ timerel: 'after', timeAt: 42 }, /temporalQ.timeAt 42 is not a DateTime/],
+    [{ timerel: 'between', timeAt: '2021-01-01T00:00:00Z' }, /needs temporalQ.endTimeAt/],
+    [{ timerel: 'after', timeAt: '2021-01-01T00:00:00Z', timeproperty: 'observed' }, /temporalQ.timeproperty must be one of/],
+  ])('%j is BadRequestData', (value, detail) => {
+    let error: unknown;
+    try {
+      parseTemporalQMember(value);
     } catch (e) {
       error = e;
     }

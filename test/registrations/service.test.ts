@@ -64,8 +64,8 @@ describe('RegistrationService with the embedded store', () => {
     await service.close();
     await stores.close();
     await open();
-    expect((await service.list(scope(), {})).items.map((r) => r.id)).toEqual([a, b]);
-    expect((await service.list(scope('t2'), {})).items.map((r) => r.id)).toEqual(['urn:r:c']);
+    expect((await service.list(scope(), { type: 'Vehicle' })).items.map((r) => r.id)).toEqual([a, b]);
+    expect((await service.list(scope('t2'), { type: 'Vehicle' })).items.map((r) => r.id)).toEqual(['urn:r:c']);
     const got = await service.retrieve(scope(), a);
     expect(got.spec.information[0]!.entities![0]!.type).toEqual([`${EX}Vehicle`]);
   });
@@ -119,7 +119,7 @@ describe('RegistrationService with the embedded store', () => {
     const outcomes = await Promise.all([1, 2, 3, 4].map((n) => kind(service.create(scope(), exclusive(`urn:r:${n}`)))));
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'Conflict')).toHaveLength(3);
-    expect((await service.list(scope(), {})).items).toHaveLength(1);
+    expect((await service.list(scope(), { type: 'Vehicle' })).items).toHaveLength(1);
     // Updates into a conflict are serialized with creations the same way (5.9.3.4).
     const inclusive = (id: string) => body({ id, information: [{ entities: [{ id: 'urn:v:9', type: 'Vehicle' }], propertyNames: ['speed'] }] });
     await service.create(scope(), inclusive('urn:r:u1'));
