@@ -4,7 +4,7 @@
  * scripted HTTP servers (lib/context-source.ts); every describe works in its own tenant.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attrPath, attrsPath, createEntity, describeRes, ENTITIES, get, patch, retrieve, retrieveRes, tenant, uid } from './lib/index.js';
+import { API, attrPath, attrsPath, createEntity, del, describeRes, ENTITIES, entityPath, expectProblem, get, patch, post, put, retrieve, retrieveRes, tenant, uid } from './lib/index.js';
 import { startContextSource, type ContextSource } from './lib/context-source.js';
 import { createRegistration, deleteCreatedRegistrations } from './lib/registrations.js';
 
@@ -185,5 +185,134 @@ describe('4.3.6.3, 5.6.2.4, 5.6.4, 6.3.19: updates of attributes an exclusive re
     expect(res.status, describeRes(res)).toBe(207);
     expect(res.body.notUpdated.map((n: { attributeName: string }) => n.attributeName)).toEqual([expect.stringMatching(/open$/)]);
     expect((await retrieve(id, { local: 'true' }, { tenant: t })).label.value).toBe('z');
+  });
+});
+
+describe('4.3.6.3, 5.6.5.4, 5.6.6.4, 5.6.1.4, 5.6.18.4: deletion, creation and replacement over proxied registrations', () => {
+  const t = tenant();
+  const type = 'Pump';
+  // Table 4.20-2: redirectionOps holds the provision operations (the default federationOps holds none).
+  const register = (endpoint: string, mode: string, information: unknown[], operations = ['redirectionOps']) =>
+    createRegistration({ type: 'ContextSourceRegistration', endpoint, mode, operations, information }, { tenant: t });
+
+  it('5.6.5.4: Delete Attribute of an owned attribute goes to the source only, with its URL parameters', async () => {
+    const id = uid(type);
+    const src = await source();
+    await createEntity({ id, type, label: { type: 'Property', value: 'x' } }, { tenant: t });
+    await register(src.endpoint, 'exclusive', [{ entities: [{ id, type }], propertyNames: ['speed'] }]);
+    const res = await del(`${attrPath(id, 'speed')}?deleteAll=true`, { tenant: t });
+    expect(res.status, describeRes(res)).toBe(204);
+    expect(src.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /ngsi-ld/v1/entities/${id}/attrs/speed`]);
+    expect(src.requests[0]!.query.get('deleteAll')).toBe('true');
+    expect((await retrieve(id, { local: 'true' }, { tenant: t })).label.value).toBe('x');
+  });
+
+  it('5.6.5.4: an owning registration without deleteAttrs makes Delete Attribute a Conflict', async () => {
+    const id = uid(type);
+    const src = await source();
+    await register(src.endpoint, 'exclusive', [{ entities: [{ id, type }], propertyNames: ['speed'] }], ['retrieveOps']);
+    expectProblem(await del(attrPath(id, 'speed'), { tenant: t }), 409, 'Conflict');
+    expect(src.requests).toHaveLength(0);
+  });
+
+  it('5.6.6.4: Delete Entity goes to the matching redirect source and deletes locally', async () => {
+    const id = uid(type);
+    const src = await source();
+    await createEntity({ id, type, label: { type: 'Property', value: 'x' } }, { tenant: t });
+    await register(src.endpoint, 'redirect', [{ entities: [{ id, type }], propertyNames: ['speed'] }]);
+    const res = await del(entityPath(id), { tenant: t });
+    expect(res.status, describeRes(res)).toBe(204);
+    expect(src.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /ngsi-ld/v1/entities/${id}`]);
+    expect((await retrieveRes(id, { local: 'true' }, { tenant: t })).status).toBe(404);
+  });
+
+  it('5.6.6.4, 6.5.3.2, 6.3.17: a failing source beside the local deletion gives 207 with a BatchOperationResult naming the registration', async () => {
+    const id = uid(type);
+    const src = await source({ failWith: 500 });
+    await createEntity({ id, type, label: { type: 'Property', value: 'x' } }, { tenant: t });
+    const reg = await register(src.endpoint, 'exclusive', [{ entities: [{ id, type }], propertyNames: ['speed'] }]);
+    const res = await del(entityPath(id), { tenant: t });
+    expect(res.status, describeRes(res)).toBe(207);
+    expect(res.body.success).toEqual([id]);
+    expect(res.body.errors).toEqual([expect.objectContaining({ entityId: id, registrationId: reg })]);
+  });
+
+  it('5.6.10: Batch Entity Delete forwards elements a redirect registration matches', async () => {
+    const id = uid(type);
+    const src = await source();
+    await register(src.endpoint, 'redirect', [{ entities: [{ id, type }] }]);
+    const res = await post(`${API}/entityOperations/delete`, { json: [id], tenant: t });
+    expect(res.status, describeRes(res)).toBe(204);
+    expect(src.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /ngsi-ld/v1/entities/${id}`]);
+  });
+
+  it('5.6.1.4: Create Entity creates owned attributes at the source and the rest locally', async () => {
+    const id = uid(type);
+    const src = await source({ writeStatus: 201 });
+    await register(src.endpoint, 'exclusive', [{ entities: [{ id, type }], propertyNames: ['speed'] }]);
+    const res = await post(ENTITIES, { json: { id, type, speed: { type: 'Property', value: 3 }, label: { type: 'Property', value: 'x' } }, tenant: t });
+    expect(res.status, describeRes(res)).toBe(201);
+    expect(src.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /ngsi-ld/v1/entities']);
+    expect(src.requests[0]!.body).toEqual({ id, type, speed: { type: 'Property', value: 3 } });
+    const here = await retrieve(id, { local: 'true' }, { tenant: t });
+    expect(here.label.value).toBe('x');
+    expect(here.speed).toBeUndefined();
+  });
+
+  it('5.6.1.4, 6.4.3.1: a failing owner beside local attributes makes Create Entity 207; alone, its error', async () => {
+    const id = uid(type);
+    const src = await source({ failWith: 500 });
+    await register(src.endpoint, 'exclusive', [{ entities: [{ id, type }], propertyNames: ['speed'] }]);
+    const res = await post(ENTITIES, { json: { id, type, speed: { type: 'Property', value: 3 }, label: { type: 'Property', value: 'x' } }, tenant: t });
+    expect(res.status, describeRes(res)).toBe(207);
+    expect(res.body.success).toEqual([id]);
+    expect(res.body.errors).toHaveLength(1);
+    const alone = uid(type);
+    await register(src.endpoint, 'exclusive', [{ entities: [{ id: alone, type }], propertyNames: ['speed'] }]);
+    const failed = await post(ENTITIES, { json: { id: alone, type, speed: { type: 'Property', value: 3 } }, tenant: t });
+    expect(failed.status, describeRes(failed)).toBeGreaterThanOrEqual(500);
+  });
+
+  it('5.6.18.4: Replace Entity sends owned attributes to PUT /entities/{id} of the source and replaces the rest locally', async () => {
+    const id = uid(type);
+    const src = await source();
+    await createEntity({ id, type, label: { type: 'Property', value: 'x' }, old: { type: 'Property', value: 1 } }, { tenant: t });
+    await register(src.endpoint, 'exclusive', [{ entities: [{ id, type }], propertyNames: ['speed'] }]);
+    const res = await put(entityPath(id), { json: { type, speed: { type: 'Property', value: 4 }, label: { type: 'Property', value: 'y' } }, tenant: t });
+    expect(res.status, describeRes(res)).toBe(204);
+    expect(src.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`PUT /ngsi-ld/v1/entities/${id}`]);
+    expect(src.requests[0]!.body).toEqual({ type, speed: { type: 'Property', value: 4 } });
+    const here = await retrieve(id, { local: 'true' }, { tenant: t });
+    expect(here.label.value).toBe('y');
+    expect(here.old).toBeUndefined();
+  });
+});
+
+describe('5.7.5, 5.7.8, 5.7.11: entity types and attributes include what registrations declare', () => {
+  const t = tenant();
+  // The tenant is fresh, so these names are its only ones.
+  beforeAll(async () => {
+    await createEntity({ id: uid('Local'), type: 'LocalGauge', here: { type: 'Property', value: 1 } }, { tenant: t });
+    await createRegistration(
+      { type: 'ContextSourceRegistration', endpoint: 'http://127.0.0.1:9', information: [{ entities: [{ type: 'RemoteGauge' }], propertyNames: ['remoteReading'] }] },
+      { tenant: t },
+    );
+  });
+
+  it('5.7.5.4: GET /types lists local and registered types; local=true only local ones', async () => {
+    const res = await get(`${API}/types`, { tenant: t });
+    expect(res.status, describeRes(res)).toBe(200);
+    expect(res.body.typeList).toEqual(expect.arrayContaining(['LocalGauge', 'RemoteGauge']));
+    const local = await get(`${API}/types?local=true`, { tenant: t });
+    expect(local.body.typeList).toContain('LocalGauge');
+    expect(local.body.typeList).not.toContain('RemoteGauge');
+  });
+
+  it('5.7.8.4: GET /attributes lists local and registered attributes; local=true only local ones', async () => {
+    const res = await get(`${API}/attributes`, { tenant: t });
+    expect(res.status, describeRes(res)).toBe(200);
+    expect(res.body.attributeList).toEqual(expect.arrayContaining(['here', 'remoteReading']));
+    const local = await get(`${API}/attributes?local=true`, { tenant: t });
+    expect(local.body.attributeList).not.toContain('remoteReading');
   });
 });

@@ -20,6 +20,7 @@ import { TemporalService } from './temporal/service.js';
 import { ForwardClient } from './forwarding/client.js';
 import { Forwarder } from './forwarding/forwarder.js';
 import { RegistrationSources } from './forwarding/sources.js';
+import { registeredNamesOf } from './forwarding/registered-names.js';
 import { RegistrationService } from './registrations/service.js';
 import { CSourceNotifier } from './registrations/csource-notifier.js';
 
@@ -128,7 +129,7 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
   const app = createApp({
     entities: new EntityService(store, forwarder),
     queries: new QueryService(store, limits, forwarder),
-    discovery: new DiscoveryService(store),
+    discovery: new DiscoveryService(store, registeredNamesOf((tenant) => registrations.allOf(tenant))),
     subscriptions,
     registrations,
     csourceSubscriptions,

@@ -3,6 +3,7 @@ import { NgsiError, notFound } from '../common/errors.js';
 import { ATTRIBUTE_TYPES, DEFAULT_TENANT, type AttributeType, type Entity } from '../model/entity.js';
 import type { EntitySelection } from '../query/entity-query.js';
 import type { EntityStore } from '../store/entity-store.js';
+import type { RegisteredNames, RegisteredNamesOf } from '../forwarding/registered-names.js';
 import type { RequestScope } from './service.js';
 
 /** EntityTypeList (5.2.24, 4.5.10): the entity types of the tenant. */
@@ -73,13 +74,18 @@ const SCAN_SLICE = 500;
  * need the entities themselves are gathered by paging through a store query.
  */
 export class DiscoveryService {
-  constructor(private readonly store: EntityStore) {}
+  constructor(
+    private readonly store: EntityStore,
+    /** Types and attributes the tenant's registrations declare, added to the lists unless local=true (5.7.11); absent: local only. */
+    private readonly registered?: RegisteredNamesOf,
+  ) {}
 
   /** Retrieve Available Entity Types (5.7.5). */
   async entityTypes(scope: RequestScope): Promise<EntityTypeList> {
     await this.checkTenant(scope.tenant);
-    const names = await this.store.typeNames(scope.tenant);
-    return { id: `urn:ngsi-ld:EntityTypeList:${randomUUID()}`, type: 'EntityTypeList', typeList: sortedNames(names.map((t) => scope.ctx.compact(t))) };
+    const names = new Set(await this.store.typeNames(scope.tenant));
+    for (const t of (await this.registrations(scope))?.types ?? []) names.add(t);
+    return { id: `urn:ngsi-ld:EntityTypeList:${randomUUID()}`, type: 'EntityTypeList', typeList: sortedNames([...names].map((t) => scope.ctx.compact(t))) };
   }
 
   /** Retrieve Details of Available Entity Types (5.7.6): each type with the attribute names its entities have. */
@@ -96,6 +102,12 @@ export class DiscoveryService {
       if (n === 0) continue;
       out.push({ id: iri, type: 'EntityType', typeName: ctx.compact(iri), attributeNames: sortedNames([...attrs].map((a) => ctx.compact(a))) });
     }
+    mergeRegistered(out, (await this.registrations(scope))?.typeAttrs, (iri, attrs) => ({
+      id: iri,
+      type: 'EntityType',
+      typeName: ctx.compact(iri),
+      attributeNames: sortedNames([...attrs].map((a) => ctx.compact(a))),
+    }), (d) => d.attributeNames, ctx.compact.bind(ctx));
     return out.sort((a, b) => compareNames(a.typeName, b.typeName));
   }
 
@@ -130,8 +142,9 @@ export class DiscoveryService {
   /** Retrieve Available Attributes (5.7.8). */
   async attributes(scope: RequestScope): Promise<AttributeList> {
     await this.checkTenant(scope.tenant);
-    const names = await this.store.attributeNames(scope.tenant);
-    return { id: `urn:ngsi-ld:AttributeList:${randomUUID()}`, type: 'AttributeList', attributeList: sortedNames(names.map((a) => scope.ctx.compact(a))) };
+    const names = new Set(await this.store.attributeNames(scope.tenant));
+    for (const a of (await this.registrations(scope))?.attrs ?? []) names.add(a);
+    return { id: `urn:ngsi-ld:AttributeList:${randomUUID()}`, type: 'AttributeList', attributeList: sortedNames([...names].map((a) => scope.ctx.compact(a))) };
   }
 
   /** Retrieve Details of Available Attributes (5.7.9): each attribute with the types of the entities that have it. */
@@ -147,6 +160,12 @@ export class DiscoveryService {
       if (n === 0) continue;
       out.push({ id: iri, type: 'Attribute', attributeName: ctx.compact(iri), typeNames: sortedNames([...types].map((t) => ctx.compact(t))) });
     }
+    mergeRegistered(out, (await this.registrations(scope))?.attrTypes, (iri, types) => ({
+      id: iri,
+      type: 'Attribute',
+      attributeName: ctx.compact(iri),
+      typeNames: sortedNames([...types].map((t) => ctx.compact(t))),
+    }), (d) => d.typeNames, ctx.compact.bind(ctx));
     return out.sort((a, b) => compareNames(a.attributeName, b.attributeName));
   }
 
@@ -192,10 +211,44 @@ export class DiscoveryService {
     }
   }
 
+  /** What the registrations declare, unless the request asks for local data only (6.3.18) or there is no registry. */
+  private async registrations(scope: RequestScope): Promise<RegisteredNames | undefined> {
+    if (!this.registered || scope.forward?.local) return undefined;
+    return this.registered(scope.tenant);
+  }
+
   private async checkTenant(tenant: string): Promise<void> {
     if (tenant !== DEFAULT_TENANT && !(await this.store.hasTenant(tenant))) {
       throw new NgsiError('NonexistentTenant', `Tenant "${tenant}" does not exist (clause 6.3.14)`);
     }
+  }
+}
+
+/**
+ * Adds registered names to a detailed list (5.7.11): a name already listed gets the registered related names added
+ * to its own list, a new one becomes an element of its own.
+ */
+function mergeRegistered<D extends { id: string }>(
+  out: D[],
+  registered: Map<string, Set<string>> | undefined,
+  make: (iri: string, related: Set<string>) => D,
+  related: (d: D) => string[],
+  compact: (iri: string) => string,
+): void {
+  if (!registered) return;
+  const byId = new Map(out.map((d) => [d.id, d]));
+  for (const [iri, names] of registered) {
+    const known = byId.get(iri);
+    if (!known) {
+      out.push(make(iri, names));
+      continue;
+    }
+    const list = related(known);
+    for (const n of names) {
+      const short = compact(n);
+      if (!list.includes(short)) list.push(short);
+    }
+    sortedNames(list);
   }
 }
 

@@ -8,9 +8,24 @@ import * as apply from './apply.js';
 import { parseAttributeMember, VALUE_MEMBER_OF } from './parse-attribute.js';
 import { parseEntity, type ParsedEntity } from './parse-entity.js';
 import { validateAgainstSchema } from './schemas.js';
+import type { BatchEntityError, BatchItem, BatchOperation, BatchOutcome, UpsertOutcome } from './batch-types.js';
 import type { Forwarder } from '../forwarding/forwarder.js';
-import { APPEND_ATTRIBUTES, distributeFragment, forwardAttribute, forwardFragment, MERGE_ENTITY, UPDATE_ATTRIBUTES, type FragmentOperation } from '../forwarding/provision.js';
+import {
+  APPEND_ATTRIBUTES,
+  CREATE_ENTITY,
+  distributeFragment,
+  forwardAttribute,
+  forwardFragment,
+  MERGE_ENTITY,
+  REPLACE_ENTITY,
+  UPDATE_ATTRIBUTES,
+  type FragmentOperation,
+} from '../forwarding/provision.js';
 import type { ForwardContext } from '../forwarding/types.js';
+import { forwardAttributeRemoval, forwardEntityRemoval } from '../forwarding/removal.js';
+import { errorFromParts, provisionEntity, removalQuery, settleRemoval, tolerateMissing } from '../forwarding/outcome.js';
+
+export type { BatchEntityError, BatchItem, BatchOperation, BatchOutcome, UpsertOutcome } from './batch-types.js';
 
 /** Who is asking: tenant and @context of the request. */
 export interface RequestScope {
@@ -33,15 +48,29 @@ export class EntityService {
     private readonly forwarder?: Forwarder,
   ) {}
 
-  async create(scope: RequestScope, body: unknown): Promise<string> {
+  /**
+   * Create Entity (5.6.1). With registrations in play (5.6.1.4) the attributes an exclusive or redirect registration
+   * owns are created at its source, the rest here (nothing here when the sources own every attribute); the parts left
+   * undone come back as `errors` (the 207 of 6.4.3.1).
+   */
+  async create(scope: RequestScope, body: unknown): Promise<{ id: string; errors: BatchEntityError[] }> {
     const now = scope.now ?? nowIso();
     const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', nulls: 'none', requireId: true });
-    const entity = apply.newEntity(parsed, now);
-    await this.store.mutate(scope.tenant, entity.id, (current): Mutation<void> => {
-      if (current) throw alreadyExists(`Entity ${entity.id} already exists`);
-      return { change: { kind: 'put', entity }, result: undefined };
-    });
-    return entity.id;
+    const local = async (p: ParsedEntity) => {
+      const entity = apply.newEntity(p, now);
+      await this.store.mutate(scope.tenant, entity.id, (current): Mutation<void> => {
+        if (current) throw alreadyExists(`Entity ${entity.id} already exists`);
+        return { change: { kind: 'put', entity }, result: undefined };
+      });
+      return true;
+    };
+    const id = parsed.id!;
+    const errors =
+      this.forwarder && scope.forward && isObject(body)
+        ? await provisionEntity(this.forwarder, { ...scope, fwd: scope.forward }, id, CREATE_ENTITY, body, parsed, local)
+        : undefined;
+    if (!errors) await local(parsed);
+    return { id, errors: errors ?? [] };
   }
 
   /**
@@ -92,17 +121,40 @@ export class EntityService {
     return isUri(id) ? this.store.get(tenant, id) : undefined;
   }
 
-  async delete(scope: RequestScope, id: string, types?: TypeSelector): Promise<void> {
-    await this.change(scope, id, types, () => ({ change: { kind: 'delete' }, result: undefined }));
+  /**
+   * Delete Entity (5.6.6): also at the matching context sources (5.6.6.4), locally as today. What failed at sources
+   * beside a deletion that succeeded elsewhere is returned (the 207 BatchOperationResult of 6.5.3.2); `partial`
+   * 'error' makes it the error instead (batch elements).
+   */
+  async delete(scope: RequestScope, id: string, types?: TypeSelector, partial: 'report' | 'error' = 'report'): Promise<BatchEntityError[]> {
+    requireUri(id, 'Entity id');
+    const local = () => this.change(scope, id, types, (): Mutation<void> => ({ change: { kind: 'delete' }, result: undefined }));
+    const remote = this.forwarder && scope.forward ? await forwardEntityRemoval(this.forwarder, { ...scope, fwd: scope.forward }, id, types) : undefined;
+    if (!remote) {
+      await local();
+      return [];
+    }
+    return settleRemoval(id, remote, await tolerateMissing(local), `Entity ${id}`, describe(id, types), partial);
   }
 
-  async replace(scope: RequestScope, id: string, body: unknown, types?: TypeSelector): Promise<void> {
+  /**
+   * Replace Entity (5.6.18). With registrations in play (5.6.18.4) owned attributes replace the entity at their
+   * source, the rest replaces it here if it is held here; undone parts come back as `errors` (6.5.3.3).
+   */
+  async replace(scope: RequestScope, id: string, body: unknown, types?: TypeSelector): Promise<BatchEntityError[]> {
     const now = scope.now ?? nowIso();
     const parsed = parseEntity(body, { ctx: scope.ctx, now, mode: 'entity', nulls: 'none', requireId: false });
     if (parsed.id !== undefined && parsed.id !== id) {
       throw badRequest(`The body's id ${parsed.id} differs from the entity id ${id} in the URL`);
     }
-    await this.change(scope, id, types, (current) => put(apply.replacedEntity(current, parsed, now)));
+    const local = (p: ParsedEntity) => this.change(scope, id, types, (current) => put(apply.replacedEntity(current, p, now)));
+    requireUri(id, 'Entity id');
+    const errors =
+      this.forwarder && scope.forward && isObject(body)
+        ? await provisionEntity(this.forwarder, { ...scope, fwd: scope.forward }, id, REPLACE_ENTITY, body, parsed, (p) => tolerateMissing(() => local(p)))
+        : undefined;
+    if (!errors) await local(parsed);
+    return errors ?? [];
   }
 
   async merge(scope: RequestScope, id: string, body: unknown, opts: apply.MergeOptions & { simplified: boolean }, types?: TypeSelector) {
@@ -160,11 +212,12 @@ export class EntityService {
     await this.change(scope, id, types, (current) => put(apply.replaceAttribute(current, name, attrName, attr, now)));
   }
 
-  async deleteAttribute(scope: RequestScope, id: string, attrName: string, opts: apply.DeleteAttributeOptions, types?: TypeSelector) {
+  /** Delete Attribute (5.6.5); like delete, returns what failed at sources beside a success elsewhere (6.7.3.2). */
+  async deleteAttribute(scope: RequestScope, id: string, attrName: string, opts: apply.DeleteAttributeOptions, types?: TypeSelector): Promise<BatchEntityError[]> {
     requireAttributeName(attrName);
     if (opts.datasetId !== undefined && !isUri(opts.datasetId)) throw badRequest(`datasetId ${JSON.stringify(opts.datasetId)} is not a URI`);
     const now = scope.now ?? nowIso();
-    await this.change(scope, id, types, (current) => {
+    const local = () => this.change(scope, id, types, (current) => {
       if (attrName === 'scope') {
         if (!current.scope) throw notFound(`Entity ${id} has no scope`);
         const { scope: _dropped, ...rest } = current;
@@ -172,6 +225,18 @@ export class EntityService {
       }
       return put(apply.deleteAttribute(current, scope.ctx.expand(attrName), attrName, opts, now));
     });
+    requireUri(id, 'Entity id');
+    const remote =
+      this.forwarder && scope.forward && attrName !== 'scope'
+        ? await forwardAttributeRemoval(this.forwarder, { ...scope, fwd: scope.forward }, id, scope.ctx.expand(attrName), removalQuery(opts))
+        : undefined;
+    if (!remote) {
+      await local();
+      return [];
+    }
+    // 5.6.5.4: an attribute an exclusive or redirect registration owns is not held here: no further processing.
+    const here = remote.owned ? false : await tolerateMissing(local);
+    return settleRemoval(id, remote, here, `Attribute ${attrName} of entity ${id}`, `Entity ${id} has no attribute ${attrName} here or at any context source`, 'report');
   }
 
   /**
@@ -230,9 +295,11 @@ export class EntityService {
   /** One element of a batch; true when it created the entity. */
   private async batchElement(scope: RequestScope, id: string, body: unknown, op: BatchOperation): Promise<boolean> {
     switch (op.kind) {
-      case 'create':
-        await this.create(scope, body);
+      case 'create': {
+        const { errors } = await this.create(scope, body);
+        if (errors.length > 0) throw errorFromParts(errors, `Entity ${id} was created only in part: ${errors.map((e) => e.error.detail).join('; ')}`);
         return true;
+      }
       case 'upsert': {
         const outcome = await this.upsert(scope, body, op.mode);
         // Update Attributes may leave parts undone (e.g. a scope the entity lacks, clause 5.6.2).
@@ -248,7 +315,7 @@ export class EntityService {
         await this.merge(scope, id, body, { simplified: false });
         return false;
       case 'delete':
-        await this.delete(scope, id);
+        await this.delete(scope, id, undefined, 'error');
         return false;
     }
   }
@@ -323,37 +390,6 @@ function describe(id: string, types?: TypeSelector): string {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** What Batch Entity Creation or Update (Upsert) did with one entity. */
-export interface UpsertOutcome {
-  id: string;
-  created: boolean;
-  /** Mode 'update' on an existing entity: the outcome of Update Attributes (clause 5.6.2). */
-  result?: apply.UpdateResult;
-}
-
-/** One element of a batch request: with the @context it is to be read with, or the error that prevents it. */
-export type BatchItem = { body: unknown; ctx: LdContext } | { body: unknown; error: NgsiError };
-
-export type BatchOperation =
-  | { kind: 'create' }
-  | { kind: 'upsert'; mode: 'replace' | 'update' }
-  | { kind: 'update'; noOverwrite: boolean }
-  | { kind: 'merge' }
-  | { kind: 'delete' };
-
-/** BatchEntityError (clause 5.2.17). */
-export interface BatchEntityError {
-  entityId: string;
-  error: ProblemDetails;
-}
-
-/** BatchOperationResult (clause 5.2.16), plus the ids the operation created (the 201 body of upsert). */
-export interface BatchOutcome {
-  success: string[];
-  errors: BatchEntityError[];
-  created: string[];
-}
 
 function idOf(body: unknown): unknown {
   return isObject(body) ? (body.id ?? body['@id']) : undefined;

@@ -13,7 +13,7 @@ export type SourceOutcome =
 export type SourceFailure = 'timeout' | 'unreachable' | 'status' | 'invalid' | 'loop' | 'notFound';
 
 export interface SourceRequest {
-  method: 'GET' | 'PATCH' | 'PUT' | 'POST';
+  method: 'GET' | 'PATCH' | 'PUT' | 'POST' | 'DELETE';
   /** Path below the API root, e.g. /entities/urn:x/attrs. */
   path: string;
   query?: URLSearchParams;

@@ -2,6 +2,7 @@ import type { UpdateResult } from '../entities/apply.js';
 import type { ParsedEntity } from '../entities/parse-entity.js';
 import type { LdContext } from '../jsonld/types.js';
 import type { OperationName } from '../model/registration.js';
+import type { TypeSelector } from '../query/type-selector.js';
 import { NgsiError } from '../common/errors.js';
 import type { SourceFailure, SourceOutcome } from './client.js';
 import { errorOf } from './errors.js';
@@ -35,11 +36,16 @@ export interface ForwardedFragment {
 export type FragmentOperation =
   | { op: 'updateEntity'; path: 'attrs'; method: 'PATCH' }
   | { op: 'appendAttrs'; path: 'attrs'; method: 'POST' }
-  | { op: 'mergeEntity'; path: 'entity'; method: 'PATCH' };
+  | { op: 'mergeEntity'; path: 'entity'; method: 'PATCH' }
+  | { op: 'createEntity'; path: 'entities'; method: 'POST' }
+  | { op: 'replaceEntity'; path: 'entity'; method: 'PUT' };
 
 export const UPDATE_ATTRIBUTES: FragmentOperation = { op: 'updateEntity', path: 'attrs', method: 'PATCH' };
 export const APPEND_ATTRIBUTES: FragmentOperation = { op: 'appendAttrs', path: 'attrs', method: 'POST' };
 export const MERGE_ENTITY: FragmentOperation = { op: 'mergeEntity', path: 'entity', method: 'PATCH' };
+/** Create Entity and Replace Entity (5.6.1.4, 5.6.18.4): the source gets an entity of the owned attributes, with its type. */
+export const CREATE_ENTITY: FragmentOperation = { op: 'createEntity', path: 'entities', method: 'POST' };
+export const REPLACE_ENTITY: FragmentOperation = { op: 'replaceEntity', path: 'entity', method: 'PUT' };
 
 /**
  * Update Attributes and Merge Entity over registrations (5.6.2.4, 5.6.17.4, 6.3.17): the attributes an exclusive or
@@ -54,10 +60,13 @@ export async function forwardFragment(
   operation: FragmentOperation,
   body: Record<string, unknown>,
   names: Map<string, string>,
+  /** The entity's expanded types when the body is a whole entity (create, replace): registrations by type match too. */
+  types?: string[],
 ): Promise<ForwardedFragment | undefined> {
   if (req.fwd.local) return undefined;
   const attrs = [...names.keys()];
-  const sources = await forwarder.lookup.matching(req.tenant, { ids: [id], attrs: attrs.length > 0 ? attrs : undefined, via: req.fwd.via });
+  const selector: TypeSelector | undefined = types && types.length > 0 ? { op: 'or', of: types.map((iri) => ({ op: 'type' as const, iri })) } : undefined;
+  const sources = await forwarder.lookup.matching(req.tenant, { ids: [id], types: selector, attrs: attrs.length > 0 ? attrs : undefined, via: req.fwd.via });
   const usable = sources.filter((s) => s.mode !== 'auxiliary');
   if (usable.length === 0) return undefined;
   const owned = new Set<string>();
@@ -68,12 +77,12 @@ export async function forwardFragment(
   for (const source of proxied) {
     const mine = attrs.filter((a) => !source.attrs || source.attrs.includes(a));
     for (const a of mine) owned.add(a);
-    if (mine.length > 0) sends.push(send(forwarder, req, source, id, operation, mine, body, names, result, failures));
+    if (mine.length > 0) sends.push(send(forwarder, req, source, id, operation, mine, body, names, result, failures, types));
   }
   const rest = attrs.filter((a) => !owned.has(a));
   for (const source of usable.filter((s) => s.mode === 'inclusive')) {
     const mine = rest.filter((a) => !source.attrs || source.attrs.includes(a));
-    if (mine.length > 0 && source.operations.has(operation.op)) sends.push(send(forwarder, req, source, id, operation, mine, body, names, result, failures));
+    if (mine.length > 0 && source.operations.has(operation.op)) sends.push(send(forwarder, req, source, id, operation, mine, body, names, result, failures, types));
   }
   await Promise.all(sends);
   result.updated = [...new Set(result.updated)];
@@ -91,6 +100,7 @@ async function send(
   names: Map<string, string>,
   result: UpdateResult,
   failures: ForwardedFragment['failures'],
+  types?: string[],
 ): Promise<void> {
   if (!source.operations.has(operation.op)) {
     const reason = `Conflict: the registration ${source.registrationId} owning this attribute does not support ${operation.op} (clause 5.6.2.4)`;
@@ -109,8 +119,14 @@ async function send(
   }
   // Only the owned members travel, named in the source's @context (4.3.6.6); id/type stay out of an attrs fragment.
   const fragment: Record<string, unknown> = {};
+  if (operation.op === 'createEntity') fragment.id = id;
+  if ((operation.op === 'createEntity' || operation.op === 'replaceEntity') && types) {
+    const named = types.map((t) => sctx.compact(t));
+    fragment.type = named.length === 1 ? named[0] : named;
+  }
   for (const a of attrs) fragment[sctx.compact(a)] = body[names.get(a)!];
-  const path = operation.path === 'attrs' ? `/entities/${encodeURIComponent(id)}/attrs` : `/entities/${encodeURIComponent(id)}`;
+  const path =
+    operation.path === 'attrs' ? `/entities/${encodeURIComponent(id)}/attrs` : operation.path === 'entities' ? '/entities' : `/entities/${encodeURIComponent(id)}`;
   const outcome = await forwarder.client.send(source, { method: operation.method, path, body: fragment, link: req.fwd.link, tenant: req.tenant }, req.fwd);
   record(outcome, attrs, sctx, result);
   if (!outcome.ok) failures.push({ failure: outcome.failure, detail: outcome.detail });

@@ -7,6 +7,7 @@ import { negotiate } from '../negotiation.js';
 import { readContext, type BrokerEnv } from '../request.js';
 import { prepareBody, sendPrepared } from '../respond.js';
 import type { RouteTable } from '../route-table.js';
+import { forwardContext } from './forward-context.js';
 
 export interface DiscoveryRouteDeps {
   discovery: DiscoveryService;
@@ -25,7 +26,8 @@ export function registerDiscoveryRoutes(routes: RouteTable, deps: DiscoveryRoute
   const answer = async (c: Context<BrokerEnv>, run: (scope: RequestScope) => Promise<object>): Promise<Response> => {
     const media = negotiate(c.req.header('accept'), false);
     const { ctx, linkUrl } = await readContext(c, resolver);
-    const payload = await run({ tenant: c.get('tenant'), ctx });
+    // Only local=true is read: the lists add what registrations declare rather than asking the sources (5.7.11).
+    const payload = await run({ tenant: c.get('tenant'), ctx, forward: forwardContext(c, linkUrl) });
     return sendPrepared(c, prepareBody(c, payload, media, linkUrl, ctx));
   };
 

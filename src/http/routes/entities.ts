@@ -3,7 +3,7 @@ import { badRequest, notFound } from '../../common/errors.js';
 import { renderFeature } from '../../entities/geojson.js';
 import { flatLinked, inlineLinked, parseJoin } from '../../entities/linked.js';
 import { renderEntities, renderEntity } from '../../entities/render.js';
-import type { EntityService, RequestScope } from '../../entities/service.js';
+import type { BatchEntityError, EntityService, RequestScope } from '../../entities/service.js';
 import type { ContextResolver } from '../../jsonld/resolver.js';
 import type { LdContext } from '../../jsonld/types.js';
 import { matchesTypes, parseTypeSelector, type TypeSelector } from '../../query/type-selector.js';
@@ -40,9 +40,16 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
   };
   const entityId = (c: Context<BrokerEnv>) => c.req.param('entityId')!;
 
+  // Create and Replace Entity may be split between this broker and context sources (5.6.1.4, 5.6.18.4).
   routes.add('POST', BASE, async (c) => {
-    const { body, scope } = await withBody(c);
-    return sendCreated(BASE, await service.create(scope, body));
+    const { body, scope } = await withForwarding(c);
+    const { id, errors } = await service.create(scope, body);
+    const created = sendCreated(BASE, id);
+    if (errors.length === 0) return created;
+    // 6.4.3.1: a partial success is 207 with the Location header as well.
+    const partial = sendPartial(c, id, errors);
+    partial.headers.set('Location', created.headers.get('Location')!);
+    return partial;
   });
 
   // Retrieve Entity is the hottest path: a repeated request for an unchanged entity is answered from the
@@ -89,9 +96,8 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
   });
 
   routes.add('PUT', `${BASE}/:entityId`, async (c) => {
-    const { body, scope } = await withBody(c);
-    await service.replace(scope, entityId(c), body, types(c, scope.ctx));
-    return sendNoContent(c);
+    const { body, scope } = await withForwarding(c);
+    return sendPartial(c, entityId(c), await service.replace(scope, entityId(c), body, types(c, scope.ctx)));
   });
 
   routes.add('PATCH', `${BASE}/:entityId`, async (c) => {
@@ -110,10 +116,11 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
     return sendUpdateResult(c, result, result.distributed === true);
   });
 
+  // Deletions that registrations may distribute (5.6.5.4, 5.6.6.4); sources that failed beside a success make a 207.
   routes.add('DELETE', `${BASE}/:entityId`, async (c) => {
-    const { ctx } = await readContext(c, resolver);
-    await service.delete({ tenant: c.get('tenant'), ctx }, entityId(c), types(c, ctx));
-    return sendNoContent(c);
+    const { ctx, linkUrl } = await readContext(c, resolver);
+    const errors = await service.delete({ tenant: c.get('tenant'), ctx, forward: forwardContext(c, linkUrl) }, entityId(c), types(c, ctx));
+    return sendPartial(c, entityId(c), errors);
   });
 
   routes.add('POST', `${BASE}/:entityId/attrs`, async (c) => {
@@ -142,12 +149,21 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
   });
 
   routes.add('DELETE', `${BASE}/:entityId/attrs/:attrId`, async (c) => {
-    const { ctx } = await readContext(c, resolver);
+    const { ctx, linkUrl } = await readContext(c, resolver);
     const deleteAll = booleanParam(c, 'deleteAll');
     const datasetId = c.req.query('datasetId');
-    await service.deleteAttribute({ tenant: c.get('tenant'), ctx }, entityId(c), c.req.param('attrId')!, { datasetId, deleteAll }, types(c, ctx));
-    return sendNoContent(c);
+    const scope = { tenant: c.get('tenant'), ctx, forward: forwardContext(c, linkUrl) };
+    return sendPartial(c, entityId(c), await service.deleteAttribute(scope, entityId(c), c.req.param('attrId')!, { datasetId, deleteAll }, types(c, ctx)));
   });
+}
+
+/**
+ * 204, or 207 with a BatchOperationResult (5.2.16) when some context sources failed a distributed operation that
+ * succeeded elsewhere (6.4.3.1, 6.5.3.2, 6.5.3.3, 6.7.3.2).
+ */
+function sendPartial(c: Context<BrokerEnv>, id: string, errors: BatchEntityError[]): Response {
+  if (errors.length === 0) return sendNoContent(c);
+  return c.body(JSON.stringify({ success: [id], errors }), 207, { 'Content-Type': 'application/json' });
 }
 
 function booleanParam(c: Context<BrokerEnv>, name: string): boolean {

@@ -27,15 +27,15 @@ const BASE = '/ngsi-ld/v1/entityOperations';
  */
 export function registerEntityOperationRoutes(routes: RouteTable, deps: EntityOperationRouteDeps): void {
   const { service, resolver, logger, maxBodyBytes, maxBatchEntities } = deps;
-  // Elements that update attributes a context source owns are forwarded (4.3.6.3); elements carry their own
-  // @context, so names travel as the core context compacts them rather than under the request's Link.
+  // Elements that create, update or delete what a context source owns are forwarded (4.3.6.3, 5.6.1.4, 5.6.6.4);
+  // elements carry their own @context, so names travel as the core context compacts them rather than under the request's Link.
   const run = async (c: Context<BrokerEnv>, items: BatchItem[], op: BatchOperation) =>
     service.batch(
       c.get('tenant'),
       items,
       op,
       (err) => logger.error({ err, method: c.req.method, url: c.req.url }, 'batch element failed'),
-      op.kind === 'upsert' || op.kind === 'update' || op.kind === 'merge' ? forwardContext(c, undefined) : undefined,
+      forwardContext(c, undefined),
     );
   const entities = (c: Context<BrokerEnv>) => readBatchBody(c, resolver, maxBodyBytes, maxBatchEntities);
 
