@@ -117,7 +117,7 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
     statWrites.add(write);
   };
   const forwarder = new Forwarder({
-    lookup: new RegistrationSources((tenant) => registrations.allOf(tenant)),
+    lookup: new RegistrationSources((tenant) => registrations.allOf(tenant), (tenant) => registrations.hasNone(tenant)),
     client: new ForwardClient({
       timeoutMs: config.forwardTimeoutMs,
       alias: () => config.forwardAlias || listening,

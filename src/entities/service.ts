@@ -101,7 +101,7 @@ export class EntityService {
 
   async retrieve(scope: RequestScope, id: string, types?: TypeSelector, attrs?: string[]): Promise<Entity> {
     requireUri(id, 'Entity id');
-    if (this.forwarder && scope.forward && !scope.forward.local) {
+    if (this.forwarder && scope.forward && !this.forwarder.bypassed(scope.tenant, scope.forward)) {
       const stored = await this.store.get(scope.tenant, id);
       const local = stored && (!types || matchesTypes(types, stored.type)) ? stored : undefined;
       const { value, warnings } = await this.forwarder.retrieve({ tenant: scope.tenant, ctx: scope.ctx, fwd: scope.forward }, id, local, { attrs, types });

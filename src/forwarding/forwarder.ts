@@ -49,6 +49,11 @@ export class Forwarder {
     return this.opts.lookup;
   }
 
+  /** Whether a request surely stays local: local=true, or no source registered for the tenant at all. */
+  bypassed(tenant: string, fwd: ForwardContext): boolean {
+    return fwd.local || this.opts.lookup.hasNone?.(tenant) === true;
+  }
+
   /**
    * Retrieve Entity (5.7.1.4): local attributes merged with those of inclusive, exclusive and redirect sources
    * (4.5.5), auxiliary data only for attributes nobody else has. Throws ResourceNotFound when nobody has the entity,

@@ -12,7 +12,15 @@ export type RegistrationList = (tenant: string) => Promise<readonly StoredRegist
  * registration becomes a ContextSource saying which attributes, types and ids it offers for this request.
  */
 export class RegistrationSources implements SourceLookup {
-  constructor(private readonly list: RegistrationList) {}
+  constructor(
+    private readonly list: RegistrationList,
+    /** Synchronous "the tenant has no registration" (RegistrationService.hasNone), when the list has one. */
+    private readonly none?: (tenant: string) => boolean,
+  ) {}
+
+  hasNone(tenant: string): boolean {
+    return this.none?.(tenant) ?? false;
+  }
 
   async matching(tenant: string, query: SourceQuery): Promise<ContextSource[]> {
     const registrations = await this.list(tenant);

@@ -54,6 +54,8 @@ export interface SourceQuery {
 /** Finds the registrations of a tenant that match a request (implemented over the registration service). */
 export interface SourceLookup {
   matching(tenant: string, query: SourceQuery): Promise<ContextSource[]>;
+  /** Optional: true when the tenant surely has no source at all (known without waiting); false means "maybe". */
+  hasNone?(tenant: string): boolean;
 }
 
 /**

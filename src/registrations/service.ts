@@ -159,6 +159,14 @@ export class RegistrationService {
     return (await this.cache.get(tenant)).filter((r) => matchesRegistration(r.spec, filter, now));
   }
 
+  /**
+   * True when the tenant is known to have no registration at all, answered synchronously from the cache: entity
+   * requests, the hot path, then skip forwarding without a single await. False means "maybe": ask `matching`.
+   */
+  hasNone(tenant: string): boolean {
+    return this.cache.peek(tenant)?.length === 0;
+  }
+
   /** Every live registration of the tenant, in creation order (for CSource subscriptions). */
   async allOf(tenant: string): Promise<StoredRegistration[]> {
     const now = this.clock();

@@ -42,6 +42,11 @@ export class RegistrationCache {
     return promise;
   }
 
+  /** The tenant's registrations if they are cached, without waiting: for the hot path's "nothing registered" test. */
+  peek(tenant: string): readonly StoredRegistration[] | undefined {
+    return this.byTenant.get(tenant);
+  }
+
   /** A local write is durable: `after` replaces the registration of the same id (or is appended), or it is removed. */
   apply(tenant: string, id: string, after: StoredRegistration | undefined): void {
     this.bump(tenant);
