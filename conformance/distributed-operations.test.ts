@@ -246,11 +246,17 @@ describe('4.3.6.3, 5.6.5.4, 5.6.6.4, 5.6.1.4, 5.6.18.4: deletion, creation and r
     expect(src.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /ngsi-ld/v1/entities/${id}`]);
   });
 
-  it('5.6.1.4: Create Entity creates owned attributes at the source and the rest locally', async () => {
+  /** Create Entity of a new entity: `speed` owned by an exclusive registration of a source started with `opts`, `label` local. */
+  const createWithOwnedSpeed = async (opts: Parameters<typeof source>[0]) => {
     const id = uid(type);
-    const src = await source({ writeStatus: 201 });
+    const src = await source(opts);
     await register(src.endpoint, 'exclusive', [{ entities: [{ id, type }], propertyNames: ['speed'] }]);
     const res = await post(ENTITIES, { json: { id, type, speed: { type: 'Property', value: 3 }, label: { type: 'Property', value: 'x' } }, tenant: t });
+    return { id, src, res };
+  };
+
+  it('5.6.1.4: Create Entity creates owned attributes at the source and the rest locally', async () => {
+    const { id, src, res } = await createWithOwnedSpeed({ writeStatus: 201 });
     expect(res.status, describeRes(res)).toBe(201);
     expect(src.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /ngsi-ld/v1/entities']);
     expect(src.requests[0]!.body).toEqual({ id, type, speed: { type: 'Property', value: 3 } });
@@ -260,10 +266,7 @@ describe('4.3.6.3, 5.6.5.4, 5.6.6.4, 5.6.1.4, 5.6.18.4: deletion, creation and r
   });
 
   it('5.6.1.4, 6.4.3.1: a failing owner beside local attributes makes Create Entity 207; alone, its error', async () => {
-    const id = uid(type);
-    const src = await source({ failWith: 500 });
-    await register(src.endpoint, 'exclusive', [{ entities: [{ id, type }], propertyNames: ['speed'] }]);
-    const res = await post(ENTITIES, { json: { id, type, speed: { type: 'Property', value: 3 }, label: { type: 'Property', value: 'x' } }, tenant: t });
+    const { id, src, res } = await createWithOwnedSpeed({ failWith: 500 });
     expect(res.status, describeRes(res)).toBe(207);
     expect(res.body.success).toEqual([id]);
     expect(res.body.errors).toHaveLength(1);

@@ -7,19 +7,12 @@
  * in the state the entity has then, so the receiver always ends up with the last state. Skipped when
  * MUSUBI_CONFORMANCE_EXTENSIONS=0.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { attrsPath, createEntity, expectNoContent, extensionsEnabled, patch, tenant, uid } from '../lib/index.js';
-import { NOTIFY_TIMEOUT_MS, startReceiver, type Receiver } from '../lib/receiver.js';
+import { NOTIFY_TIMEOUT_MS, useReceiver } from '../lib/receiver.js';
 import { about, createSubscription, deleteCreatedSubscriptions, inboxLog, subId, uniqueType, valueOf } from '../lib/subscriptions.js';
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await deleteCreatedSubscriptions();
-  await receiver?.close();
-});
+const receiver = useReceiver(deleteCreatedSubscriptions);
 
 const prop = (value: unknown) => ({ type: 'Property', value });
 

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { afterAll, beforeAll } from 'vitest';
 import { listenForBroker, parseJsonOrUndefined } from './listen.js';
 
 /** How long a test waits for an expected notification (MUSUBI_CONFORMANCE_NOTIFY_TIMEOUT, milliseconds). */
@@ -186,4 +187,24 @@ export async function startReceiver(): Promise<Receiver> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The receiver of a whole test file: started before its tests; after them `cleanup` runs (it deletes what was made to
+ * notify the receiver) and the receiver is closed.
+ */
+export function useReceiver(cleanup: () => Promise<void>): Receiver {
+  let receiver: Receiver | undefined;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await cleanup();
+    await receiver?.close();
+  });
+  const started = (): Receiver => {
+    if (!receiver) throw new Error('the receiver starts before the tests: use it inside a test');
+    return receiver;
+  };
+  return { inbox: (status) => started().inbox(status), close: () => started().close() };
 }

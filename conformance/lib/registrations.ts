@@ -10,6 +10,7 @@ import { expect } from 'vitest';
 import { describeRes } from './assert.js';
 import { API, del, get, post, seg, type ReqOptions, type Res } from './http.js';
 import { qs, type Params } from './query.js';
+import type { Inbox, ReceivedRequest } from './receiver.js';
 
 export const CSR = `${API}/csourceRegistrations`;
 export const csrPath = (id: string): string => `${CSR}/${seg(id)}`;
@@ -75,6 +76,28 @@ export async function createCSourceSubscription(body: Record<string, unknown>, o
   const res = await createCSourceSubscriptionRes(body, opts);
   expect(res.status, `precondition: create CSource subscription -> ${describeRes(res)}`).toBe(201);
   return createdId(body, res);
+}
+
+/** A CSourceSubscription body (5.2.12) on entity type `type`, notifying `inbox` (or a URI) in plain JSON. */
+export function csourceSubscription(type: string, inbox: Inbox | string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const uri = typeof inbox === 'string' ? inbox : inbox.uri;
+  return { type: 'Subscription', entities: [{ type }], notification: { endpoint: { uri, accept: 'application/json' } }, ...extra };
+}
+
+/** Predicate: a CSourceNotification (5.3.2) about registration `id` with triggerReason `reason`. */
+export const aboutRegistration =
+  (id: string, reason: string) =>
+  (r: ReceivedRequest): boolean =>
+    r.body?.triggerReason === reason && Array.isArray(r.body?.data) && r.body.data.some((reg: { id?: string }) => reg.id === id);
+
+/** Polls the CSource subscription until `predicate(body)` holds or `timeoutMs` elapses; returns the last body seen. */
+export async function pollCSourceSubscription(id: string, predicate: (body: any) => boolean, opts: ReqOptions = {}, timeoutMs = 5000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await get(csubPath(id), opts);
+    if (predicate(body) || Date.now() >= deadline) return body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Deletes every registration and CSource subscription this module created (best effort). */

@@ -5,7 +5,7 @@ import type { ContextDefinition, LdContext } from '../jsonld/types.js';
 import type { Entity } from '../model/entity.js';
 import { compileSelection, type EntityPage, type EntityQuery } from '../query/entity-query.js';
 import type { TypeSelector } from '../query/type-selector.js';
-import type { ForwardClient, SourceFailure, SourceOutcome } from './client.js';
+import type { ForwardClient, SourceFailure, SourceOutcome, SourceRequest } from './client.js';
 import { errorOf, warningOf } from './errors.js';
 import { addAuxiliary, mergeEntities } from './merge.js';
 import { queryParamsFor, type QueryRequest } from './plan.js';
@@ -137,6 +137,25 @@ export class Forwarder {
     if (url) return this.opts.resolver.resolve(url);
     // An inline @context cannot travel as a Link: names then go out as the core context compacts them (full IRIs).
     return req.fwd.link ? req.ctx : this.opts.resolver.resolve();
+  }
+
+  /**
+   * Sends the request `build` makes in the source's @context; a source whose @context cannot be had is an unreachable
+   * source (6.3.17), not a failed request.
+   */
+  async sendInSourceContext(
+    source: ContextSource,
+    req: { ctx: LdContext; fwd: ForwardContext; tenant: string },
+    build: (sctx: LdContext) => Promise<Omit<SourceRequest, 'link' | 'tenant'>> | Omit<SourceRequest, 'link' | 'tenant'>,
+  ): Promise<SourceOutcome> {
+    let sctx: LdContext;
+    try {
+      sctx = await this.sourceContext(source, req);
+    } catch (err) {
+      if (!(err instanceof NgsiError)) throw err;
+      return { ok: false, failure: 'unreachable', detail: `Context source ${source.endpoint} could not be asked: ${err.message}` };
+    }
+    return this.opts.client.send(source, { ...(await build(sctx)), link: req.fwd.link, tenant: req.tenant }, req.fwd);
   }
 
   /** GET /entities/{id} of one source, attributes and types narrowed to its registration (4.3.6.1). */

@@ -1,10 +1,8 @@
 import { ERROR_TYPE_BASE, NgsiError, notFound, type ErrorKind, type ProblemDetails } from '../common/errors.js';
 import type { UpdateResult } from '../entities/apply.js';
 import type { ParsedEntity } from '../entities/parse-entity.js';
-import type { Forwarder } from './forwarder.js';
-import { forwardFragment, type FragmentOperation, type ProvisionRequest } from './provision.js';
+import { splitFragment, type ForwardedFragment, type FragmentWrite } from './provision.js';
 import { errorOf, SourceError } from './errors.js';
-import type { ForwardedFragment } from './provision.js';
 import type { ForwardedRemoval } from './removal.js';
 
 /** BatchEntityError (5.2.17): what one distributed part of an operation on entity `entityId` failed with. */
@@ -49,17 +47,11 @@ export function settleRemoval(id: string, remote: ForwardedRemoval, here: boolea
  * A new entity whose attributes the sources own entirely is not created here. Undefined when no registration matches.
  */
 export async function provisionEntity(
-  forwarder: Forwarder,
-  req: ProvisionRequest,
-  id: string,
-  operation: FragmentOperation,
-  body: Record<string, unknown>,
-  parsed: ParsedEntity,
-  local: (rest: ParsedEntity) => Promise<boolean>,
+  ...[forwarder, req, id, operation, body, parsed, local]: [...FragmentWrite, local: (rest: ParsedEntity) => Promise<boolean>]
 ): Promise<DistributedError[] | undefined> {
-  const remote = await forwardFragment(forwarder, req, id, operation, body, parsed.names, parsed.type);
-  if (!remote) return undefined;
-  const attrs = new Map([...parsed.attrs].filter(([name]) => !remote.owned.has(name)));
+  const split = await splitFragment(forwarder, req, id, operation, body, parsed, parsed.type);
+  if (!split) return undefined;
+  const { remote, attrs } = split;
   let here = false;
   let localError: NgsiError | undefined;
   if (operation.op !== 'createEntity' || attrs.size > 0 || remote.owned.size === 0) {

@@ -40,6 +40,9 @@ export type FragmentOperation =
   | { op: 'createEntity'; path: 'entities'; method: 'POST' }
   | { op: 'replaceEntity'; path: 'entity'; method: 'PUT' };
 
+/** What a distributed write of an entity fragment is given: who asks, the entity, the operation, its body as sent and as parsed. */
+export type FragmentWrite = [forwarder: Forwarder, req: ProvisionRequest, id: string, operation: FragmentOperation, body: Record<string, unknown>, parsed: ParsedEntity];
+
 export const UPDATE_ATTRIBUTES: FragmentOperation = { op: 'updateEntity', path: 'attrs', method: 'PATCH' };
 export const APPEND_ATTRIBUTES: FragmentOperation = { op: 'appendAttrs', path: 'attrs', method: 'POST' };
 export const MERGE_ENTITY: FragmentOperation = { op: 'mergeEntity', path: 'entity', method: 'PATCH' };
@@ -87,6 +90,18 @@ export async function forwardFragment(
   await Promise.all(sends);
   result.updated = [...new Set(result.updated)];
   return { owned, result, matched: true, failures };
+}
+
+/**
+ * An entity fragment split between context sources and this broker: what registrations own forwarded (forwardFragment),
+ * `attrs` the attributes left to apply here. Undefined when no registration matches.
+ */
+export async function splitFragment(
+  ...[forwarder, req, id, operation, body, parsed, types]: [...FragmentWrite, types?: string[]]
+): Promise<{ remote: ForwardedFragment; attrs: ParsedEntity['attrs'] } | undefined> {
+  const remote = await forwardFragment(forwarder, req, id, operation, body, parsed.names, types);
+  if (!remote) return undefined;
+  return { remote, attrs: new Map([...parsed.attrs].filter(([name]) => !remote.owned.has(name))) };
 }
 
 async function send(
@@ -174,17 +189,9 @@ export async function forwardAttribute(
     throw new NgsiError('Conflict', `The registration ${sources[0]!.registrationId} owning attribute ${attr} does not support ${op} (clause 4.3.6.1)`);
   }
   const outcomes = await Promise.all(
-    supporting.map(async (source): Promise<SourceOutcome> => {
-      let sctx: LdContext;
-      try {
-        sctx = await forwarder.sourceContext(source, req);
-      } catch (err) {
-        if (!(err instanceof NgsiError)) throw err;
-        return { ok: false, failure: 'unreachable', detail: `Context source ${source.endpoint} could not be asked: ${err.message}` };
-      }
-      const path = `/entities/${encodeURIComponent(id)}/attrs/${encodeURIComponent(sctx.compact(attr))}`;
-      return forwarder.client.send(source, { method, path, body, link: req.fwd.link, tenant: req.tenant }, req.fwd);
-    }),
+    supporting.map((source) =>
+      forwarder.sendInSourceContext(source, req, (sctx) => ({ method, path: `/entities/${encodeURIComponent(id)}/attrs/${encodeURIComponent(sctx.compact(attr))}`, body })),
+    ),
   );
   if (outcomes.some((o) => o.ok)) return true;
   const first = outcomes[0] as Exclude<SourceOutcome, { ok: true }>;
@@ -197,17 +204,11 @@ export async function forwardAttribute(
  * A registration that matched makes the entity known even when it is not held here (no ResourceNotFound, 5.6.2.4).
  */
 export async function distributeFragment(
-  forwarder: Forwarder,
-  req: ProvisionRequest,
-  id: string,
-  operation: FragmentOperation,
-  body: Record<string, unknown>,
-  parsed: ParsedEntity,
-  local: (rest: ParsedEntity) => Promise<UpdateResult>,
+  ...[forwarder, req, id, operation, body, parsed, local]: [...FragmentWrite, local: (rest: ParsedEntity) => Promise<UpdateResult>]
 ): Promise<UpdateResult & { distributed?: true }> {
-  const remote = await forwardFragment(forwarder, req, id, operation, body, parsed.names);
-  if (!remote) return local(parsed);
-  const attrs = new Map([...parsed.attrs].filter(([name]) => !remote.owned.has(name)));
+  const split = await splitFragment(forwarder, req, id, operation, body, parsed);
+  if (!split) return local(parsed);
+  const { remote, attrs } = split;
   const nothingLocal = attrs.size === 0 && parsed.type === undefined && parsed.scope === undefined;
   let here: UpdateResult = { updated: [], notUpdated: [] };
   if (!nothingLocal) {

@@ -2,7 +2,6 @@ import { NgsiError } from '../common/errors.js';
 import type { LdContext } from '../jsonld/types.js';
 import type { OperationName } from '../model/registration.js';
 import type { TypeSelector } from '../query/type-selector.js';
-import type { SourceOutcome } from './client.js';
 import { errorOf } from './errors.js';
 import type { Forwarder } from './forwarder.js';
 import type { ProvisionRequest } from './provision.js';
@@ -69,17 +68,7 @@ async function removeAt(
     removal.failures.push({ registrationId: s.registrationId, error: new NgsiError('Conflict', detail) });
   }
   const outcomes = await Promise.all(
-    asked.map(async (source): Promise<SourceOutcome> => {
-      let sctx: LdContext;
-      try {
-        sctx = await forwarder.sourceContext(source, req);
-      } catch (err) {
-        if (!(err instanceof NgsiError)) throw err;
-        return { ok: false, failure: 'unreachable', detail: `Context source ${source.endpoint} could not be asked: ${err.message}` };
-      }
-      const { path, query } = await target(sctx);
-      return forwarder.client.send(source, { method: 'DELETE', path, query, link: req.fwd.link, tenant: req.tenant }, req.fwd);
-    }),
+    asked.map((source) => forwarder.sendInSourceContext(source, req, async (sctx) => ({ method: 'DELETE' as const, ...(await target(sctx)) }))),
   );
   outcomes.forEach((outcome, i) => {
     if (outcome.ok) removal.done = true;

@@ -3,11 +3,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { DEFAULT_CONFIG, type Config } from '../../src/config/config.js';
 import { startBroker, type RunningBroker } from '../../src/server.js';
 import { brokerStoreFromEnv } from '../helpers/store-env.js';
 
 export const API = '/ngsi-ld/v1';
+/** Table 4.20-2: without operations a registration offers federationOps, which hold no provision operations. */
+export const PROVISION_OPS = ['redirectionOps'];
 
 /**
  * A musubi broker in-process on a free port over a throw-away data directory, on the backend the environment selects
@@ -34,6 +37,33 @@ export async function startCity(overrides: Partial<Config> = {}): Promise<Runnin
   };
 }
 
+/**
+ * For one describe block: a broker (startCity with `overrides`) up before its tests and the stub sources they start
+ * with `stub`, all stopped after it.
+ */
+export function useCityWithStubs(overrides: Partial<Config>): { readonly url: string; stub(handler: StubHandler): Promise<Stub> } {
+  let broker: RunningBroker | undefined;
+  const stubs: Stub[] = [];
+  beforeAll(async () => {
+    broker = await startCity(overrides);
+  });
+  afterAll(async () => {
+    await Promise.all(stubs.map((s) => s.close()));
+    await broker?.close();
+  });
+  return {
+    get url() {
+      if (!broker) throw new Error('the broker is not started yet: use it inside a test');
+      return broker.url;
+    },
+    async stub(handler) {
+      const s = await startStub(handler);
+      stubs.push(s);
+      return s;
+    },
+  };
+}
+
 export interface Recorded {
   method: string;
   url: string;
@@ -43,8 +73,15 @@ export interface Recorded {
 
 export type StubHandler = (req: Recorded) => { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number };
 
+export interface Stub {
+  url: string;
+  requests: Recorded[];
+  handler: StubHandler;
+  close(): Promise<void>;
+}
+
 /** A plain node:http context source: records every request and answers as the handler says. */
-export async function startStub(handler: StubHandler): Promise<{ url: string; requests: Recorded[]; handler: StubHandler; close(): Promise<void> }> {
+export async function startStub(handler: StubHandler): Promise<Stub> {
   const requests: Recorded[] = [];
   const stub = {
     url: '',

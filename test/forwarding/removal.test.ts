@@ -1,35 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningBroker } from '../../src/server.js';
-import { API, call, deadEndpoint, register, startCity, startStub } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { API, call, deadEndpoint, PROVISION_OPS, register, useCityWithStubs } from './helpers.js';
 
 const TIMEOUT = 300;
 const enc = encodeURIComponent;
-// Table 4.20-2: without operations a registration offers federationOps, which hold no provision operations.
-const OPS = ['redirectionOps'];
 
 /** Delete Attribute, Delete Entity and Batch Entity Delete over registrations (clauses 5.6.5.4, 5.6.6.4, 5.6.10, 6.3.17). */
 describe('forwarded deletions', () => {
-  let broker: RunningBroker;
-  const stubs: Array<{ close(): Promise<void> }> = [];
-  beforeAll(async () => {
-    broker = await startCity({ forwardTimeoutMs: TIMEOUT, forwardAlias: 'city-del' });
-  });
-  afterAll(async () => {
-    await Promise.all(stubs.map((s) => s.close()));
-    await broker?.close();
-  });
-  const stub = async (...args: Parameters<typeof startStub>) => {
-    const s = await startStub(...args);
-    stubs.push(s);
-    return s;
-  };
+  const broker = useCityWithStubs({ forwardTimeoutMs: TIMEOUT, forwardAlias: 'city-del' });
+  const stub = broker.stub;
   const create = async (entity: Record<string, unknown>) => expect((await call(broker.url, 'POST', `${API}/entities`, { json: entity })).status).toBe(201);
 
   it('5.6.5.4: Delete Attribute of an attribute an exclusive registration owns goes to the source only, with datasetId/deleteAll', async () => {
     const source = await stub(() => ({ status: 204 }));
     const id = 'urn:ngsi-ld:DelLamp:1';
     await create({ id, type: 'DelLamp', color: { type: 'Property', value: 'red' } });
-    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id, type: 'DelLamp' }], propertyNames: ['switch'] }] });
+    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id, type: 'DelLamp' }], propertyNames: ['switch'] }] });
     const res = await call(broker.url, 'DELETE', `${API}/entities/${id}/attrs/switch?deleteAll=true`);
     expect(res.status).toBe(204);
     expect(source.requests).toHaveLength(1);
@@ -46,7 +31,7 @@ describe('forwarded deletions', () => {
     const down = await deadEndpoint();
     const slow = await stub(() => ({ status: 204, delayMs: 5000 }));
     const missing = await stub(() => ({ status: 404, body: { type: 'https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound', title: 'not found' } }));
-    const reg = (endpoint: string, id: string) => register(broker.url, { endpoint, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id, type: 'DelLamp' }], propertyNames: ['switch'] }] });
+    const reg = (endpoint: string, id: string) => register(broker.url, { endpoint, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id, type: 'DelLamp' }], propertyNames: ['switch'] }] });
     await reg(down, 'urn:ngsi-ld:DelLamp:down');
     await reg(slow.url, 'urn:ngsi-ld:DelLamp:slow');
     await reg(missing.url, 'urn:ngsi-ld:DelLamp:missing');
@@ -75,14 +60,14 @@ describe('forwarded deletions', () => {
     const source = await stub(() => ({ status: 204 }));
     const id = 'urn:ngsi-ld:DelLamp:2';
     await create({ id, type: 'DelLamp', color: { type: 'Property', value: 'red' } });
-    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id, type: 'DelLamp' }], propertyNames: ['switch'] }] });
+    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id, type: 'DelLamp' }], propertyNames: ['switch'] }] });
     expect((await call(broker.url, 'DELETE', `${API}/entities/${id}`)).status).toBe(204);
     expect(source.requests.map((r) => `${r.method} ${r.url}`)).toEqual([`DELETE /ngsi-ld/v1/entities/${enc(id)}`]);
     expect((await call(broker.url, 'GET', `${API}/entities/${id}?local=true`)).status).toBe(404);
 
     const redirect = await stub(() => ({ status: 204 }));
     const remoteOnly = 'urn:ngsi-ld:DelRemote:1';
-    await register(broker.url, { endpoint: redirect.url, mode: 'redirect', operations: OPS, information: [{ entities: [{ id: remoteOnly, type: 'DelRemote' }] }] });
+    await register(broker.url, { endpoint: redirect.url, mode: 'redirect', operations: PROVISION_OPS, information: [{ entities: [{ id: remoteOnly, type: 'DelRemote' }] }] });
     expect((await call(broker.url, 'DELETE', `${API}/entities/${remoteOnly}`)).status).toBe(204);
     expect(redirect.requests).toHaveLength(1);
   });
@@ -91,7 +76,7 @@ describe('forwarded deletions', () => {
     const down = await deadEndpoint();
     const id = 'urn:ngsi-ld:DelLamp:3';
     await create({ id, type: 'DelLamp', color: { type: 'Property', value: 'red' } });
-    const reg = await register(broker.url, { endpoint: down, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id, type: 'DelLamp' }], propertyNames: ['switch'] }] });
+    const reg = await register(broker.url, { endpoint: down, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id, type: 'DelLamp' }], propertyNames: ['switch'] }] });
     const res = await call(broker.url, 'DELETE', `${API}/entities/${id}`);
     expect(res.status).toBe(207);
     expect(res.body.success).toEqual([id]);
@@ -103,7 +88,7 @@ describe('forwarded deletions', () => {
 
     const missing = await stub(() => ({ status: 404 }));
     const gone = 'urn:ngsi-ld:DelGone:1';
-    await register(broker.url, { endpoint: missing.url, mode: 'redirect', operations: OPS, information: [{ entities: [{ id: gone, type: 'DelGone' }] }] });
+    await register(broker.url, { endpoint: missing.url, mode: 'redirect', operations: PROVISION_OPS, information: [{ entities: [{ id: gone, type: 'DelGone' }] }] });
     expect((await call(broker.url, 'DELETE', `${API}/entities/${gone}`)).status).toBe(404);
   });
 
@@ -128,8 +113,8 @@ describe('forwarded deletions', () => {
     const remote = 'urn:ngsi-ld:DelBatch:remote';
     await create({ id: ok, type: 'DelBatch', p: { type: 'Property', value: 1 } });
     await create({ id: bad, type: 'DelBatch', p: { type: 'Property', value: 1 } });
-    await register(broker.url, { endpoint: source.url, mode: 'redirect', operations: OPS, information: [{ entities: [{ id: remote, type: 'DelBatch' }] }] });
-    await register(broker.url, { endpoint: down, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id: bad, type: 'DelBatch' }], propertyNames: ['q'] }] });
+    await register(broker.url, { endpoint: source.url, mode: 'redirect', operations: PROVISION_OPS, information: [{ entities: [{ id: remote, type: 'DelBatch' }] }] });
+    await register(broker.url, { endpoint: down, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id: bad, type: 'DelBatch' }], propertyNames: ['q'] }] });
     const res = await call(broker.url, 'POST', `${API}/entityOperations/delete`, { json: [ok, bad, remote, 'urn:ngsi-ld:DelBatch:none'] });
     expect(res.status).toBe(207);
     expect(res.body.success.sort()).toEqual([ok, remote].sort());

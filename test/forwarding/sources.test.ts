@@ -1,28 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../src/server.js';
-import { API, call, deadEndpoint, register, startCity, startStub } from './helpers.js';
+import { API, call, deadEndpoint, register, startCity, startStub, useCityWithStubs } from './helpers.js';
 
 const CORE = 'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld';
 const TIMEOUT = 300;
 
 /** Forwarding against plain HTTP context sources that are slow, down, failing or fine (clauses 4.3.6, 6.3.17-6.3.19). */
 describe('forwarding to stub context sources', () => {
-  let broker: RunningBroker;
-  const stubs: Array<{ close(): Promise<void> }> = [];
-
-  beforeAll(async () => {
-    broker = await startCity({ forwardTimeoutMs: TIMEOUT, forwardAlias: 'city-a' });
-  });
-  afterAll(async () => {
-    await Promise.all(stubs.map((s) => s.close()));
-    await broker?.close();
-  });
-
-  const stub = async (...args: Parameters<typeof startStub>) => {
-    const s = await startStub(...args);
-    stubs.push(s);
-    return s;
-  };
+  const broker = useCityWithStubs({ forwardTimeoutMs: TIMEOUT, forwardAlias: 'city-a' });
+  const stub = broker.stub;
 
   it('6.3.17: a source slower than --forward-timeout-ms gives the local result and a 199 NGSILD-Warning, not a hang', async () => {
     const slow = await stub(() => ({ status: 200, body: [], delayMs: 5000 }));

@@ -1,33 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningBroker } from '../../src/server.js';
-import { API, call, deadEndpoint, register, startCity, startStub } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { API, call, deadEndpoint, PROVISION_OPS, register, useCityWithStubs } from './helpers.js';
 
 const TIMEOUT = 300;
 const enc = encodeURIComponent;
-// Table 4.20-2: without operations a registration offers federationOps, which hold no provision operations.
-const OPS = ['redirectionOps'];
 
 /** Create Entity and Replace Entity split between the broker and context sources (clauses 5.6.1.4, 5.6.18.4, 6.4.3.1, 6.5.3.3). */
 describe('forwarded Create Entity and Replace Entity', () => {
-  let broker: RunningBroker;
-  const stubs: Array<{ close(): Promise<void> }> = [];
-  beforeAll(async () => {
-    broker = await startCity({ forwardTimeoutMs: TIMEOUT, forwardAlias: 'city-whole' });
-  });
-  afterAll(async () => {
-    await Promise.all(stubs.map((s) => s.close()));
-    await broker?.close();
-  });
-  const stub = async (...args: Parameters<typeof startStub>) => {
-    const s = await startStub(...args);
-    stubs.push(s);
-    return s;
-  };
+  const broker = useCityWithStubs({ forwardTimeoutMs: TIMEOUT, forwardAlias: 'city-whole' });
+  const stub = broker.stub;
 
   it('5.6.1.4, 4.3.6.3: Create Entity sends the attributes an exclusive registration owns to the source, creates the rest here', async () => {
     const source = await stub(() => ({ status: 201 }));
     const id = 'urn:ngsi-ld:NewLamp:1';
-    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id, type: 'NewLamp' }], propertyNames: ['switch'] }] });
+    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id, type: 'NewLamp' }], propertyNames: ['switch'] }] });
     const res = await call(broker.url, 'POST', `${API}/entities`, {
       json: { id, type: 'NewLamp', switch: { type: 'Property', value: 'on' }, color: { type: 'Property', value: 'red' } },
     });
@@ -46,7 +31,7 @@ describe('forwarded Create Entity and Replace Entity', () => {
   it('5.6.1.4, 4.3.6.3: a redirect registration of the whole entity by type takes the whole Create Entity; nothing is stored here', async () => {
     const source = await stub(() => ({ status: 201 }));
     const id = 'urn:ngsi-ld:Redirected:1';
-    await register(broker.url, { endpoint: source.url, mode: 'redirect', operations: OPS, information: [{ entities: [{ type: 'Redirected' }] }] });
+    await register(broker.url, { endpoint: source.url, mode: 'redirect', operations: PROVISION_OPS, information: [{ entities: [{ type: 'Redirected' }] }] });
     const res = await call(broker.url, 'POST', `${API}/entities`, { json: { id, type: 'Redirected', a: { type: 'Property', value: 1 }, b: { type: 'Property', value: 2 } } });
     expect(res.status).toBe(201);
     expect(source.requests.map((r) => r.body)).toEqual([{ id, type: 'Redirected', a: { type: 'Property', value: 1 }, b: { type: 'Property', value: 2 } }]);
@@ -56,7 +41,7 @@ describe('forwarded Create Entity and Replace Entity', () => {
   it('5.6.1.4, 6.4.3.1, 6.3.17: an owner that is down makes Create Entity 207 with Location; alone it is 502; slow is 504', async () => {
     const down = await deadEndpoint();
     const id = 'urn:ngsi-ld:NewLamp:2';
-    await register(broker.url, { endpoint: down, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id, type: 'NewLamp' }], propertyNames: ['switch'] }] });
+    await register(broker.url, { endpoint: down, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id, type: 'NewLamp' }], propertyNames: ['switch'] }] });
     const res = await call(broker.url, 'POST', `${API}/entities`, {
       json: { id, type: 'NewLamp', switch: { type: 'Property', value: 'on' }, color: { type: 'Property', value: 'red' } },
     });
@@ -68,13 +53,13 @@ describe('forwarded Create Entity and Replace Entity', () => {
     const only = await call(broker.url, 'POST', `${API}/entities`, { json: { id: 'urn:ngsi-ld:NewLamp:2b', type: 'NewLamp', switch: { type: 'Property', value: 'on' } } });
     expect(only.status).toBe(201); // no registration matches this id
     const alone = 'urn:ngsi-ld:NewLamp:3';
-    await register(broker.url, { endpoint: down, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id: alone, type: 'NewLamp' }], propertyNames: ['switch'] }] });
+    await register(broker.url, { endpoint: down, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id: alone, type: 'NewLamp' }], propertyNames: ['switch'] }] });
     const failed = await call(broker.url, 'POST', `${API}/entities`, { json: { id: alone, type: 'NewLamp', switch: { type: 'Property', value: 'on' } } });
     expect(failed.status).toBe(502);
     expect((await call(broker.url, 'GET', `${API}/entities/${alone}?local=true`)).status).toBe(404);
     const slow = await stub(() => ({ status: 201, delayMs: 5000 }));
     const slowId = 'urn:ngsi-ld:NewLamp:slow';
-    await register(broker.url, { endpoint: slow.url, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id: slowId, type: 'NewLamp' }], propertyNames: ['switch'] }] });
+    await register(broker.url, { endpoint: slow.url, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id: slowId, type: 'NewLamp' }], propertyNames: ['switch'] }] });
     const started = Date.now();
     expect((await call(broker.url, 'POST', `${API}/entities`, { json: { id: slowId, type: 'NewLamp', switch: { type: 'Property', value: 'on' } } })).status).toBe(504);
     expect(Date.now() - started).toBeLessThan(TIMEOUT + 1500);
@@ -97,7 +82,7 @@ describe('forwarded Create Entity and Replace Entity', () => {
     const source = await stub(() => ({ status: 204 }));
     const id = 'urn:ngsi-ld:RepLamp:1';
     expect((await call(broker.url, 'POST', `${API}/entities`, { json: { id, type: 'RepLamp', color: { type: 'Property', value: 'red' }, old: { type: 'Property', value: 1 } } })).status).toBe(201);
-    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id, type: 'RepLamp' }], propertyNames: ['switch'] }] });
+    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id, type: 'RepLamp' }], propertyNames: ['switch'] }] });
     const res = await call(broker.url, 'PUT', `${API}/entities/${id}`, { json: { type: 'RepLamp', switch: { type: 'Property', value: 'off' }, color: { type: 'Property', value: 'blue' } } });
     expect(res.status).toBe(204);
     expect(source.requests.map((r) => `${r.method} ${r.url}`)).toEqual([`PUT /ngsi-ld/v1/entities/${enc(id)}`]);
@@ -111,14 +96,14 @@ describe('forwarded Create Entity and Replace Entity', () => {
   it('5.6.18.4, 6.3.17: Replace Entity of an entity only a redirect source holds goes there; a failing owner beside local data is 207; nobody is 404', async () => {
     const source = await stub(() => ({ status: 204 }));
     const id = 'urn:ngsi-ld:RepRemote:1';
-    await register(broker.url, { endpoint: source.url, mode: 'redirect', operations: OPS, information: [{ entities: [{ id, type: 'RepRemote' }] }] });
+    await register(broker.url, { endpoint: source.url, mode: 'redirect', operations: PROVISION_OPS, information: [{ entities: [{ id, type: 'RepRemote' }] }] });
     expect((await call(broker.url, 'PUT', `${API}/entities/${id}`, { json: { type: 'RepRemote', a: { type: 'Property', value: 1 } } })).status).toBe(204);
     expect(source.requests).toHaveLength(1);
 
     const down = await deadEndpoint();
     const mixed = 'urn:ngsi-ld:RepLamp:2';
     expect((await call(broker.url, 'POST', `${API}/entities`, { json: { id: mixed, type: 'RepLamp', color: { type: 'Property', value: 'red' } } })).status).toBe(201);
-    await register(broker.url, { endpoint: down, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id: mixed, type: 'RepLamp' }], propertyNames: ['switch'] }] });
+    await register(broker.url, { endpoint: down, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id: mixed, type: 'RepLamp' }], propertyNames: ['switch'] }] });
     const res = await call(broker.url, 'PUT', `${API}/entities/${mixed}`, { json: { type: 'RepLamp', switch: { type: 'Property', value: 'on' }, color: { type: 'Property', value: 'green' } } });
     expect(res.status).toBe(207);
     expect(res.body.errors[0].error.status).toBe(502);
@@ -131,8 +116,8 @@ describe('forwarded Create Entity and Replace Entity', () => {
     const down = await deadEndpoint();
     const ok = 'urn:ngsi-ld:BatchNew:ok';
     const bad = 'urn:ngsi-ld:BatchNew:bad';
-    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id: ok, type: 'BatchNew' }], propertyNames: ['switch'] }] });
-    await register(broker.url, { endpoint: down, mode: 'exclusive', operations: OPS, information: [{ entities: [{ id: bad, type: 'BatchNew' }], propertyNames: ['switch'] }] });
+    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id: ok, type: 'BatchNew' }], propertyNames: ['switch'] }] });
+    await register(broker.url, { endpoint: down, mode: 'exclusive', operations: PROVISION_OPS, information: [{ entities: [{ id: bad, type: 'BatchNew' }], propertyNames: ['switch'] }] });
     const entity = (id: string) => ({ id, type: 'BatchNew', switch: { type: 'Property', value: 'on' }, color: { type: 'Property', value: 'red' } });
     const res = await call(broker.url, 'POST', `${API}/entityOperations/create`, { json: [entity(ok), entity(bad)] });
     expect(res.status).toBe(207);

@@ -35,6 +35,12 @@ const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const send = (broker: BrokerProcess, method: string, path: string, body?: unknown) =>
   fetch(broker.url + path, { method, headers: JSON_HEADERS, body: body === undefined ? undefined : JSON.stringify(body) });
 
+/** Create Subscription (5.8.1) `id` through `via`, notifying the receiver in plain JSON; `notification` adds to its endpoint. */
+async function subscribe(via: BrokerProcess, id: string, members: Record<string, unknown>, notification: Record<string, unknown> = {}): Promise<void> {
+  const body = { id, type: 'Subscription', ...members, notification: { ...notification, endpoint: { uri: receiver.url, accept: 'application/json' } } };
+  expect((await send(via, 'POST', '/ngsi-ld/v1/subscriptions', body)).status).toBe(201);
+}
+
 interface NotificationBody {
   subscriptionId: string;
   data: Array<{ id: string; speed?: { value: number } }>;
@@ -55,14 +61,7 @@ describe('two broker processes on one MongoDB and one Redis (issue 7)', () => {
 
   it('each change notifies once, whichever instance it was made on (5.8.6)', async () => {
     const subId = 'urn:ngsi-ld:Subscription:two-once';
-    const created = await send(a, 'POST', '/ngsi-ld/v1/subscriptions', {
-      id: subId,
-      type: 'Subscription',
-      entities: [{ id: 'urn:ngsi-ld:Vehicle:two-1', type: 'Vehicle' }],
-      watchedAttributes: ['speed'],
-      notification: { attributes: ['speed'], format: 'normalized', endpoint: { uri: receiver.url, accept: 'application/json' } },
-    });
-    expect(created.status).toBe(201);
+    await subscribe(a, subId, { entities: [{ id: 'urn:ngsi-ld:Vehicle:two-1', type: 'Vehicle' }], watchedAttributes: ['speed'] }, { attributes: ['speed'], format: 'normalized' });
     // The follower learns of the subscription through Redis; the leader's engine notifies either way.
     await sleep(500);
     for (let speed = 1; speed <= 20; speed++) {
@@ -77,16 +76,7 @@ describe('two broker processes on one MongoDB and one Redis (issue 7)', () => {
 
   it('a subscription deleted on one instance no longer fires on the other', async () => {
     const subId = 'urn:ngsi-ld:Subscription:two-deleted';
-    expect(
-      (
-        await send(a, 'POST', '/ngsi-ld/v1/subscriptions', {
-          id: subId,
-          type: 'Subscription',
-          entities: [{ type: 'Vehicle' }],
-          notification: { endpoint: { uri: receiver.url, accept: 'application/json' } },
-        })
-      ).status,
-    ).toBe(201);
+    await subscribe(a, subId, { entities: [{ type: 'Vehicle' }] });
     expect((await send(b, 'DELETE', `/ngsi-ld/v1/subscriptions/${encodeURIComponent(subId)}`)).status).toBe(204);
     await sleep(500);
     await send(a, 'PATCH', '/ngsi-ld/v1/entities/urn:ngsi-ld:Vehicle:two-1/attrs', { speed: { type: 'Property', value: 100 } });
@@ -111,17 +101,7 @@ describe('two broker processes on one MongoDB and one Redis (issue 7)', () => {
 
   it('when one instance is killed, the other notifies the changes made on it (at-least-once)', async () => {
     const subId = 'urn:ngsi-ld:Subscription:two-failover';
-    expect(
-      (
-        await send(b, 'POST', '/ngsi-ld/v1/subscriptions', {
-          id: subId,
-          type: 'Subscription',
-          entities: [{ id: 'urn:ngsi-ld:Vehicle:two-1', type: 'Vehicle' }],
-          watchedAttributes: ['speed'],
-          notification: { attributes: ['speed'], endpoint: { uri: receiver.url, accept: 'application/json' } },
-        })
-      ).status,
-    ).toBe(201);
+    await subscribe(b, subId, { entities: [{ id: 'urn:ngsi-ld:Vehicle:two-1', type: 'Vehicle' }], watchedAttributes: ['speed'] }, { attributes: ['speed'] });
     await sleep(500);
     a.child.kill('SIGKILL');
     await a.exited;
