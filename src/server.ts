@@ -61,7 +61,6 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
     limits,
     onError: (err, what) => logger.error({ err }, what),
   });
-  const registrations = await RegistrationService.open(stores.registrations, { entities: store, limits, onError: (err, what) => logger.error({ err }, what) });
   // CSource subscriptions (5.11) are Subscriptions in a store of their own; the notifier below matches them against registrations.
   const csourceSubscriptions = stores.csourceSubscriptions && (await SubscriptionService.open(stores.csourceSubscriptions, { resolver, limits, onError: (err, what) => logger.error({ err }, what) }));
   const httpSender = new HttpSender();
@@ -91,6 +90,13 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
     onError: (err, what) => logger.error({ err }, `coordination: ${what}`),
   });
   if (coordinator.shared && config.store === 'embedded') logger.warn('an embedded store is not shared between instances: run several instances with --store mongo');
+  // Registration writes of a tenant are serialized across instances by the coordinator's lock (Conflict rules, 4.3.6.3).
+  const registrations = await RegistrationService.open(stores.registrations, {
+    entities: store,
+    limits,
+    lock: (name, work) => coordinator.withLock(name, work),
+    onError: (err, what) => logger.error({ err }, what),
+  });
   // Before listening: whatever was pending at the last stop is on its way again.
   await delivery.start();
   // Changes become notifications: the engine tails the store's change log and hands them to the durable queue.

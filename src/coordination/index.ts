@@ -15,6 +15,7 @@ import type { CacheConcern, Coordinator, DeadLetterStore, Invalidation, Notifica
 export type { Coordinator, DeadLetterStore, NotificationDelivery } from './types.js';
 export { LocalCoordinator } from './local.js';
 export { RedisCoordinator } from './redis.js';
+export { LockUnavailable } from './redis-lock.js';
 
 export interface CoordinationOptions {
   /** '' (or absent): this instance runs alone. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { KeyedMutex } from '../common/keyed-mutex.js';
 import type { CacheConcern, Coordinator, Invalidation, InvalidationListener } from './types.js';
 
 /**
@@ -9,6 +10,7 @@ export class LocalCoordinator implements Coordinator {
   readonly instanceId = randomUUID();
   readonly shared = false;
   private leadership: { stop: () => void | Promise<void> } | undefined;
+  private readonly locks = new KeyedMutex();
   private closed = false;
 
   async publish(_concern: CacheConcern, _message: Invalidation): Promise<void> {
@@ -28,6 +30,10 @@ export class LocalCoordinator implements Coordinator {
 
   isLeader(): boolean {
     return this.leadership !== undefined && !this.closed;
+  }
+
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(name, fn);
   }
 
   async close(): Promise<void> {

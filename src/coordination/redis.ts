@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisLease } from './redis-lease.js';
+import { RedisLocks } from './redis-lock.js';
 import type { CacheConcern, Coordinator, Invalidation, InvalidationListener } from './types.js';
 
 /**
@@ -12,6 +13,7 @@ import type { CacheConcern, Coordinator, Invalidation, InvalidationListener } fr
  * - Leadership by a lease (redis-lease.ts): the subscription engine, with its throttling and timeInterval state,
  *   runs on the leader only, so a subscription notifies once per change, not once per instance.
  * - Notifications through a Redis Stream and a consumer group (stream-delivery.ts), which uses `keys` and `fence`.
+ * - Locks between instances (redis-lock.ts) for checks that must see every instance's writes (withLock).
  */
 export interface RedisCoordinatorOptions {
   /** redis:// or rediss:// URL. */
@@ -22,6 +24,10 @@ export interface RedisCoordinatorOptions {
   leaseMs?: number;
   /** Defaults to a random UUID. */
   instanceId?: string;
+  /** How long a lock (withLock) outlives its last renewal, i.e. what a holder that died costs others (default 5 s). */
+  lockTtlMs?: number;
+  /** How long withLock tries to take a lock before it fails with a Conflict (default 5 s). */
+  lockTimeoutMs?: number;
   onError?: (err: unknown, what: string) => void;
 }
 
@@ -98,6 +104,7 @@ export class RedisCoordinator implements Coordinator {
   readonly prefix: string;
   private readonly listeners = new Map<CacheConcern, Set<InvalidationListener>>(CONCERNS.map((c) => [c, new Set()]));
   private readonly lease: RedisLease;
+  private readonly locks: RedisLocks;
   private closed = false;
 
   static async connect(opts: RedisCoordinatorOptions): Promise<RedisCoordinator> {
@@ -119,6 +126,13 @@ export class RedisCoordinator implements Coordinator {
     this.instanceId = opts.instanceId ?? randomUUID();
     this.prefix = opts.prefix ?? 'musubi:';
     this.lease = new RedisLease(redis, { key: `${this.prefix}leader`, termKey: `${this.prefix}leader-term`, ttlMs: leaseMs, instanceId: this.instanceId, onError: opts.onError });
+    this.locks = new RedisLocks(redis, {
+      keyPrefix: `${this.prefix}lock:`,
+      instanceId: this.instanceId,
+      ttlMs: opts.lockTtlMs,
+      acquireTimeoutMs: opts.lockTimeoutMs,
+      onError: opts.onError,
+    });
   }
 
   /** The lease key and the token this instance holds, for writes only the leader may make (undefined: not leader). */
@@ -146,9 +160,14 @@ export class RedisCoordinator implements Coordinator {
     return this.lease.currentToken() !== undefined;
   }
 
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.withLock(name, fn);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.locks.close();
     await this.lease.close();
     this.subscriber.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());

@@ -56,6 +56,13 @@ export interface Coordinator {
    */
   onLeadership(start: () => void | Promise<void>, stop: () => void | Promise<void>): Promise<void>;
   isLeader(): boolean;
+  /**
+   * Runs `fn` while holding the lock `name`, so that no other `withLock(name)` runs at the same time on any instance
+   * of the broker (a check and the write that depends on it, e.g. the Conflict rules of registrations). Throws an
+   * NgsiError (Conflict, see redis-lock.ts LockUnavailable) without running `fn` when the lock cannot be had in
+   * time. Alone: an in-process mutex. With Redis: that mutex, then a lease in Redis (redis-lock.ts).
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Stops leadership (awaiting `stop`), gives up the lease and closes connections. */
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { matchesRegistration, type RegistrationFilter } from './match.js';
 import { mergeRegistration, parseRegistration } from './parse.js';
 import { matchesRegistrationQuery, parseRegistrationQuery } from './query.js';
 import { RegistrationCache } from './tenant-cache.js';
-import { KeyedMutex } from './tenant-lock.js';
+import { inProcessLock, type KeyedLock } from './tenant-lock.js';
 
 /** A page of Query CSourceRegistrations and the parameters of the pages next to it (5.5.9, 6.3.10). */
 export interface RegistrationList {
@@ -35,19 +35,26 @@ export interface RegistrationServiceOptions {
   clock?: () => number;
   /** Failures nobody awaits: a throwing listener, a failed expiry deletion. */
   onError?: (err: unknown, what: string) => void;
+  /**
+   * Serializes the writes of a tenant (key `registrations:<tenant>`): default an in-process mutex; src/server.ts
+   * passes the coordinator's lock, which holds across the broker instances sharing the store.
+   */
+  lock?: KeyedLock;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const EXPIRY_RETRY_MS = 1000;
 
 /**
  * Context Source Registration (5.9) and Discovery (5.10), and what distributed operations need from registrations:
  * `matching` (the candidates of a request) and `recordOutcome` (the counters of Table 5.2.9-2).
  *
- * Writes of one tenant (create, update, delete, expiry) run one at a time, Conflict check and write together, so two
- * conflicting exclusive registrations sent at the same moment cannot both pass the check (4.3.6.3). That holds within
- * this process only: several broker instances over a shared store need that store (or a shared lock) to serialize
- * them. Entity writes are not part of it: an entity created while an exclusive registration for it is being checked
- * may still slip in between.
+ * Writes of one tenant (create, update, delete, expiry) run one at a time under the `lock` option, Conflict check and
+ * write together, so two conflicting exclusive registrations sent at the same moment cannot both pass the check
+ * (4.3.6.3) — across every broker instance when the lock is the coordinator's (Redis), within this process when it
+ * is the default. A lock not had in time fails the write with Conflict before anything is written. Statistics
+ * (`recordOutcome`) stay outside: they are on the forwarding path and merge over what is stored. Entity writes are
+ * not part of it: an entity created while an exclusive registration for it is being checked may still slip in.
  *
  * `allOf` and `matching` run on every entity request, so they read a per-tenant cache (tenant-cache.ts), not the
  * store. Other instances over the same store tell this one of their writes through `onRemoteChange`/`resync`
@@ -55,7 +62,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class RegistrationService {
   private readonly listeners = new Set<RegistrationListener>();
-  private readonly writes = new KeyedMutex();
+  private readonly lock: KeyedLock;
   private readonly cache: RegistrationCache;
   private readonly clock: () => number;
   private readonly onError: (err: unknown, what: string) => void;
@@ -73,6 +80,7 @@ export class RegistrationService {
     private readonly opts: RegistrationServiceOptions,
   ) {
     this.clock = opts.clock ?? Date.now;
+    this.lock = opts.lock ?? inProcessLock();
     this.onError = opts.onError ?? (() => undefined);
     this.cache = new RegistrationCache((tenant) => this.store.list(tenant));
   }
@@ -82,7 +90,7 @@ export class RegistrationService {
     const now = this.clock();
     const { id: given, spec } = parseRegistration(body, scope.ctx, now);
     const id = given ?? `urn:ngsi-ld:ContextSourceRegistration:${randomUUID()}`;
-    const reg = await this.writes.run(scope.tenant, async () => {
+    const reg = await this.writes(scope.tenant, async () => {
       if (given !== undefined && (await this.store.get(scope.tenant, id))) throw alreadyExistsError(id);
       await checkConflicts(scope.tenant, id, spec, await this.store.list(scope.tenant), this.opts.entities, now);
       const at = new Date(now).toISOString();
@@ -124,7 +132,7 @@ export class RegistrationService {
   async update(scope: RequestScope, id: string, fragment: unknown): Promise<void> {
     requireUri(id, 'CSourceRegistration id');
     const now = this.clock();
-    const [before, after] = await this.writes.run(scope.tenant, async () => {
+    const [before, after] = await this.writes(scope.tenant, async () => {
       const current = await this.store.get(scope.tenant, id);
       if (!current || this.expired(current, now)) throw notFound(`CSourceRegistration ${id} not found`);
       const checked = mergeRegistration(current, fragment, scope.ctx, now);
@@ -143,7 +151,7 @@ export class RegistrationService {
   /** Delete Context Source Registration (5.9.4). */
   async delete(scope: RequestScope, id: string): Promise<void> {
     requireUri(id, 'CSourceRegistration id');
-    const removed = await this.writes.run(scope.tenant, () =>
+    const removed = await this.writes(scope.tenant, () =>
       this.store.mutate(scope.tenant, id, (current) => ({ change: current ? { kind: 'delete' } : { kind: 'none' }, result: current })),
     );
     if (!removed) throw notFound(`CSourceRegistration ${id} not found`);
@@ -221,6 +229,11 @@ export class RegistrationService {
     clearTimeout(this.expiryTimer);
   }
 
+  /** Runs the check and write of a tenant under the tenant's lock. */
+  private writes<T>(tenant: string, work: () => Promise<T>): Promise<T> {
+    return this.lock(`registrations:${tenant}`, work);
+  }
+
   private expired(reg: StoredRegistration, now = this.clock()): boolean {
     return reg.spec.expiresAt !== undefined && Date.parse(reg.spec.expiresAt) <= now;
   }
@@ -242,26 +255,34 @@ export class RegistrationService {
   /** 5.9.2.4: "implementations shall delete the Registration when this point in time is reached". */
   private async expire(): Promise<void> {
     const now = this.clock();
+    let failed = false;
     for (const reg of await this.store.all()) {
       if (!this.expired(reg, now)) continue;
-      const removed = await this.writes.run(reg.tenant, () =>
-        this.store.mutate(reg.tenant, reg.id, (current) =>
-          current && this.expired(current, now) ? { change: { kind: 'delete' }, result: current } : { change: { kind: 'none' }, result: undefined },
-        ),
-      );
-      if (removed) this.changed(reg.tenant, removed, undefined);
+      try {
+        const removed = await this.writes(reg.tenant, () =>
+          this.store.mutate(reg.tenant, reg.id, (current) =>
+            current && this.expired(current, now) ? { change: { kind: 'delete' }, result: current } : { change: { kind: 'none' }, result: undefined },
+          ),
+        );
+        if (removed) this.changed(reg.tenant, removed, undefined);
+      } catch (err) {
+        // The tenant's lock was busy or out of reach: the others still expire, this one on the retry.
+        failed = true;
+        this.onError(err, `expiry of registration ${reg.id}`);
+      }
     }
-    await this.scheduleExpiry();
+    await this.scheduleExpiry(failed ? EXPIRY_RETRY_MS : 0);
   }
 
-  private async scheduleExpiry(): Promise<void> {
+  /** `atLeastMs`: not sooner than that (a retry after a failure must not spin on a registration already due). */
+  private async scheduleExpiry(atLeastMs = 0): Promise<void> {
     if (this.closed) return;
     let next = Infinity;
     for (const reg of await this.store.all()) if (reg.spec.expiresAt !== undefined) next = Math.min(next, Date.parse(reg.spec.expiresAt));
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     if (next === Infinity || this.closed) return;
-    const delay = Math.min(Math.max(0, next - this.clock()), MAX_TIMER_MS);
+    const delay = Math.min(Math.max(atLeastMs, next - this.clock()), MAX_TIMER_MS);
     this.expiryTimer = setTimeout(() => void this.expire().catch((err) => this.onError(err, 'registration expiry')), delay).unref();
   }
 }

@@ -1,22 +1,15 @@
-/**
- * A small async mutex per key: `run` calls for the same key run one after the other, in call order; other keys are
- * not held up. Keys with nothing queued are forgotten, so the map stays as small as the work in flight.
- */
-export class KeyedMutex {
-  private readonly tails = new Map<string, Promise<void>>();
+import { KeyedMutex } from '../common/keyed-mutex.js';
 
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((ok) => (release = ok));
-    const tail = previous.then(() => mine);
-    this.tails.set(key, tail);
-    await previous;
-    try {
-      return await work();
-    } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
+/**
+ * Runs `work` while holding the lock named `key`, so that writes under one key never overlap. The default holds
+ * within this process only (an in-process mutex); src/server.ts passes the coordinator's lock, which holds across
+ * every broker instance sharing the store (a Redis lock, src/coordination/redis-lock.ts). Throws (an NgsiError,
+ * Conflict) when the lock cannot be had in time; it never runs `work` then.
+ */
+export type KeyedLock = <T>(key: string, work: () => Promise<T>) => Promise<T>;
+
+/** The lock of a broker running alone. */
+export function inProcessLock(): KeyedLock {
+  const mutex = new KeyedMutex();
+  return (key, work) => mutex.run(key, work);
 }
