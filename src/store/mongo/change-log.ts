@@ -31,6 +31,8 @@ export function decodeChange<T>(doc: ChangeDoc): LoggedChange<T> {
 
 /** How long the change stream waits before reopening after an error (a failover, a restarted mongos). */
 const REOPEN_MS = 1000;
+/** How long after a 'close' event a stream that is still closed counts as ended (see watch). */
+const CLOSE_CHECK_MS = 1000;
 /** Safety net while no change stream is open: listeners are called this often. */
 const POLL_MS = 1000;
 
@@ -109,18 +111,33 @@ export class MongoChangeLog<T> implements ChangeLog<T> {
 
   private watch(): void {
     if (this.closed || this.stream || this.listeners.size === 0) return;
-    const stream = this.changes.watch([{ $match: { operationType: 'insert' } }], { fullDocument: 'default' });
+    // Only a wake-up is needed: the event leaves the record out, which may be as large as two entities (an event
+    // over 16 MB would break the stream). `_id`, the resume token, must stay.
+    const stream = this.changes.watch([{ $match: { operationType: 'insert' } }, { $project: { operationType: 1 } }]);
     this.stream = stream;
     this.stopPolling();
     stream.on('change', () => this.notify());
-    stream.on('error', () => {
+    const lost = () => {
+      // Closed by unwatch: nothing to do.
+      if (this.stream !== stream) return;
       // Down until reopened: poll meanwhile so that no change waits for the next local write.
+      this.stream = undefined;
       void stream.close().catch(() => undefined);
-      if (this.stream === stream) this.stream = undefined;
+      this.notify();
       this.startPolling();
       clearTimeout(this.reopenTimer);
       this.reopenTimer = setTimeout(() => this.watch(), REOPEN_MS);
       this.reopenTimer.unref();
+    };
+    stream.on('error', lost);
+    // The server also ends a stream without an error (invalidate: the collection dropped or renamed). The driver emits
+    // 'close' as well when it replaces its cursor to resume after a network error or a failover: only a stream still
+    // closed a moment later has ended for good.
+    stream.on('close', () => {
+      const check = setTimeout(() => {
+        if (stream.closed) lost();
+      }, CLOSE_CHECK_MS);
+      check.unref();
     });
   }
 

@@ -22,7 +22,7 @@ const SERVER_SELECTION_MS = 10_000;
 /**
  * Connects, checks that the deployment can run multi-document transactions (the entity store writes an entity, its
  * history and its change-log record in one), and creates the collections' indexes (idempotent: createIndexes is a
- * no-op for indexes that exist with the same spec).
+ * no-op for indexes that exist with the same spec; one whose spec changed is replaced, see ensureCollectionIndexes).
  */
 export async function connectMongo(options: MongoOptions): Promise<MongoConnection> {
   const client = new MongoClient(options.url, {
@@ -32,6 +32,9 @@ export async function connectMongo(options: MongoOptions): Promise<MongoConnecti
     readConcern: { level: 'majority' },
     retryWrites: true,
     retryReads: true,
+    // The driver would otherwise store an `undefined` member as null: a present field, which `$exists: true` (q
+    // existence terms, the partial time indexes) matches, and which reads back as null where the entity had nothing.
+    ignoreUndefined: true,
   });
   try {
     await client.connect();
@@ -84,6 +87,46 @@ export async function ensureIndexes(db: Db): Promise<void> {
         if ((error as { codeName?: string }).codeName !== 'NamespaceExists') throw error;
       }
     }
-    if (indexes.length > 0) await db.collection(name).createIndexes(indexes);
+    if (indexes.length > 0) await ensureCollectionIndexes(db.collection(name), indexes);
   }
+}
+
+/** Server codes of createIndexes meeting an index of the same name or key whose spec differs. */
+const INDEX_CONFLICT = new Set([85 /* IndexOptionsConflict */, 86 /* IndexKeySpecsConflict */]);
+const INDEX_NOT_FOUND = 27;
+
+/**
+ * createIndexes, replacing indexes an older version of musubi created with another spec (changed options, a changed
+ * key under the same name, the same key under another name): MongoDB refuses those with a conflict rather than
+ * updating them, which would make every start after such a change fail.
+ */
+export async function ensureCollectionIndexes(collection: Collection, indexes: IndexDescription[]): Promise<void> {
+  try {
+    await collection.createIndexes(indexes);
+    return;
+  } catch (error) {
+    if (!INDEX_CONFLICT.has((error as { code?: number }).code ?? 0)) throw error;
+  }
+  const existing = await collection.listIndexes().toArray();
+  for (const wanted of indexes) {
+    const stale = existing.filter(
+      (i) => i.name !== '_id_' && (i.name === wanted.name || JSON.stringify(i.key) === JSON.stringify(wanted.key)) && !sameIndex(i, wanted),
+    );
+    for (const index of stale) {
+      try {
+        await collection.dropIndex(index.name as string);
+      } catch (error) {
+        // Another instance starting at the same time dropped it first.
+        if ((error as { code?: number }).code !== INDEX_NOT_FOUND) throw error;
+      }
+    }
+  }
+  await collection.createIndexes(indexes);
+}
+
+/** Whether an index as listIndexes shows it has the wanted name, key and the options musubi sets. */
+export function sameIndex(existing: Document, wanted: IndexDescription): boolean {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const options = ['unique', 'partialFilterExpression', 'sparse', 'expireAfterSeconds'] as const;
+  return existing.name === wanted.name && same(existing.key, wanted.key) && options.every((o) => same(existing[o], (wanted as Document)[o]));
 }

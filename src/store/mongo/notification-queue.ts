@@ -85,11 +85,14 @@ export class MongoNotificationQueue implements DurableQueue {
     return (await this.outbox.find({}).sort({ seq: 1 }).toArray()).map(decodeOutbox);
   }
 
+  // MongoDB reads limit 0 as "no limit" (and a negative one as a single batch): no room means no items.
   async pendingAfter(afterSeq: number, limit: number): Promise<OutboundNotification[]> {
+    if (limit <= 0) return [];
     return (await this.outbox.find({ seq: { $gt: afterSeq } }).sort({ seq: 1 }).limit(limit).toArray()).map(decodeOutbox);
   }
 
   async pendingOfStream(stream: StreamRef, fromSeq: number, limit: number): Promise<OutboundNotification[]> {
+    if (limit <= 0) return [];
     const filter = { t: stream.tenant, sub: stream.subscriptionId, uri: stream.uri, seq: { $gte: fromSeq } };
     return (await this.outbox.find(filter).sort({ seq: 1 }).limit(limit).toArray()).map(decodeOutbox);
   }

@@ -46,13 +46,27 @@ export function isDuplicateKey(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 11000;
 }
 
-/** Turns what a client can cause (a too large document) into BadRequestData; anything else stays a server error. */
+/**
+ * Turns what a client can cause (a too large or too deeply nested document) into BadRequestData; anything else stays
+ * a server error. MongoDB reports a too large insert as BadValue "object to insert too large", a too large result of
+ * a replacement as 17419/17420, a command beyond the wire limit as BSONObjectTooLarge, and nesting beyond its depth
+ * limit (180 levels for stored documents; encoded nested arrays take two levels each) as Overflow.
+ */
 export function storeError(error: unknown): unknown {
   if (error instanceof NgsiError) return error;
   const e = error as { code?: unknown; codeName?: unknown; name?: unknown; message?: unknown } | null;
+  const message = String(e?.message ?? '');
   const tooLarge =
-    e?.code === 10334 || e?.codeName === 'BSONObjectTooLarge' || (e?.name === 'BSONError' && /size|too large/i.test(String(e?.message)));
+    e?.code === 10334 ||
+    e?.code === 17419 ||
+    e?.code === 17420 ||
+    e?.codeName === 'BSONObjectTooLarge' ||
+    (e?.code === 2 && /too large/i.test(message)) ||
+    (e?.name === 'BSONError' && /size|too large/i.test(message));
   if (tooLarge) return new NgsiError('BadRequestData', 'The resource exceeds the largest document the store can hold (16 MB)');
+  if (e?.code === 15 || ((e?.code === 22 || e?.name === 'BSONError') && /depth|nest/i.test(message))) {
+    return new NgsiError('BadRequestData', 'The resource is nested more deeply than the store can hold');
+  }
   return error;
 }
 

@@ -31,7 +31,7 @@ export async function openTestBackend(): Promise<TestBackend> {
   const standin = new StandinMongo();
   // Collections exist up front with their unique indexes, as ensureIndexes makes them.
   for (const [name, indexes] of Object.entries(MONGO_INDEXES) as [CollectionName, (typeof MONGO_INDEXES)[CollectionName]][]) {
-    (standin.collection(name) as unknown as { createIndexes(i: typeof indexes): void }).createIndexes(indexes);
+    await (standin.collection(name) as unknown as { createIndexes(i: typeof indexes): Promise<unknown> }).createIndexes(indexes);
   }
   const stores = mongoStoresOver(standin.client, (name) => standin.collection(name), { close: async () => undefined });
   return { stores, real: false, close: () => stores.close() };

@@ -99,6 +99,14 @@ describe('notification queue (DurableQueue)', () => {
     expect(first).toEqual({ ...item('n1'), seq: batch[0]!.seq });
   });
 
+  it('reads nothing for a limit of 0, which MongoDB itself would read as "no limit"', async () => {
+    const q = backend.stores.notifications;
+    await q.enqueue([item('n1')]);
+    expect(await q.pendingAfter(0, 0)).toEqual([]);
+    expect(await q.pendingOfStream({ tenant: '', subscriptionId: 'urn:sub:1', uri: 'http://127.0.0.1:1/n' }, 0, 0)).toEqual([]);
+    expect(await q.pendingAfter(0, 1)).toHaveLength(1);
+  });
+
   it('reads one stream without the others, from a seq', async () => {
     const q = backend.stores.notifications;
     const batch = [item('a1', 's1'), item('b1', 's2'), item('a2', 's1'), item('a3', 's1', 'http://127.0.0.1:2/other')];

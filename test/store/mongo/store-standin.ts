@@ -3,16 +3,25 @@
  * logic (compare-and-swap, change-log sequencing, paging, post-filtering, queue order) against this in-process
  * imitation of the few driver calls the backend makes, with mingo evaluating filters, sorts and distinct. It checks
  * the backend's own code, not MongoDB: transactions here run one at a time and roll back by restoring a snapshot, and
- * unique indexes are the only indexes. The same tests run against a real replica set when MUSUBI_MONGO_URL is set
- * (the GitHub workflow's mongo job), see store-backend.ts.
+ * indexes only enforce uniqueness. What a real server refuses and mingo would not is checked (standin-rules.ts):
+ * index specs, documents as BSON stores them (size, nesting, undefined members, parallel arrays, immutable `_id`),
+ * operations inside a transaction without its session or with their own concerns, change-stream stages. The same
+ * tests run against a real replica set when MUSUBI_MONGO_URL is set (the GitHub workflow's mongo job), see
+ * store-backend.ts.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Query } from 'mingo';
 import type { Collection, Document, IndexDescription, MongoClient } from 'mongodb';
+import { asStored, checkChangeStreamPipeline, checkIndexSpec, checkOptions, checkParallelArrays, indexConflict, serverError } from './standin-rules.js';
 
 type Doc = Record<string, unknown>;
 type Spec = Record<string, 1 | -1>;
+type Options = Doc | undefined;
+
+/** The session of the transaction the current code runs in (see standin-rules.ts checkOptions). */
+const transaction = new AsyncLocalStorage<object>();
 
 function duplicateKey(): Error {
   return Object.assign(new Error('E11000 duplicate key error'), { code: 11000 });
@@ -124,42 +133,80 @@ class StandinCursor {
 
 export class StandinCollection {
   docs: Doc[] = [];
-  private readonly unique: string[][] = [];
+  readonly indexes: IndexDescription[] = [];
   readonly events = new EventEmitter();
 
   constructor(readonly name: string) {}
 
-  createIndexes(indexes: IndexDescription[]): void {
-    for (const i of indexes) if (i.unique) this.unique.push(Object.keys(i.key));
+  /** As MongoDB's createIndexes: refuses specs the server refuses, and conflicts with existing indexes. */
+  async createIndexes(indexes: IndexDescription[]): Promise<string[]> {
+    for (const wanted of indexes) {
+      checkIndexSpec(wanted);
+      for (const existing of this.indexes) {
+        const conflict = indexConflict(existing, wanted);
+        if (conflict) throw conflict;
+      }
+    }
+    for (const wanted of indexes) {
+      if (!this.indexes.some((i) => i.name === wanted.name)) this.indexes.push(structuredClone(wanted));
+    }
+    return indexes.map((i) => i.name!);
+  }
+  listIndexes(): { toArray(): Promise<IndexDescription[]> } {
+    return { toArray: async () => [{ key: { _id: 1 }, name: '_id_' }, ...structuredClone(this.indexes)] };
+  }
+  async dropIndex(name: string): Promise<void> {
+    const i = this.indexes.findIndex((x) => x.name === name);
+    if (i < 0) throw serverError(27, 'IndexNotFound', `index not found with name [${name}]`);
+    this.indexes.splice(i, 1);
   }
 
   private checkUnique(doc: Doc, except?: Doc): void {
+    for (const index of this.indexes) checkParallelArrays(doc, index);
     for (const other of this.docs) {
       if (other === except) continue;
       if (JSON.stringify(other._id) === JSON.stringify(doc._id)) throw duplicateKey();
-      for (const keys of this.unique) if (keys.every((k) => JSON.stringify(get(other, k)) === JSON.stringify(get(doc, k)))) throw duplicateKey();
+      for (const index of this.indexes) {
+        if (!index.unique) continue;
+        const keys = Object.keys(index.key);
+        if (keys.every((k) => JSON.stringify(get(other, k)) === JSON.stringify(get(doc, k)))) throw duplicateKey();
+      }
     }
   }
 
   private insert(doc: Doc): void {
-    const stored = clone(doc);
+    const stored = asStored(doc);
     stored._id ??= randomUUID();
     this.checkUnique(stored);
     this.docs.push(stored);
     this.events.emit('insert', stored);
   }
 
-  async findOne(filter: Doc): Promise<Doc | null> {
+  /** A replacement keeps the `_id`; MongoDB refuses one naming another (embedded documents compare field by field, in order). */
+  private replaced(current: Doc, next: Doc): Doc {
+    if (next._id !== undefined && JSON.stringify(asStored({ v: next._id })) !== JSON.stringify(asStored({ v: current._id }))) {
+      throw serverError(66, 'ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
+    }
+    const stored = asStored({ ...next, _id: current._id });
+    this.checkUnique(stored, current);
+    return stored;
+  }
+
+  async findOne(filter: Doc, options?: Options): Promise<Doc | null> {
+    checkOptions(transaction.getStore(), options);
     const hit = this.docs.find(matcher(filter));
     return hit ? clone(hit) : null;
   }
-  find(filter: Doc = {}): StandinCursor {
+  find(filter: Doc = {}, options?: Options): StandinCursor {
+    checkOptions(transaction.getStore(), options);
     return new StandinCursor(() => this.docs.filter(matcher(filter)));
   }
-  async countDocuments(filter: Doc = {}): Promise<number> {
+  async countDocuments(filter: Doc = {}, options?: Options): Promise<number> {
+    checkOptions(transaction.getStore(), options);
     return this.docs.filter(matcher(filter)).length;
   }
-  async distinct(field: string, filter: Doc = {}): Promise<unknown[]> {
+  async distinct(field: string, filter: Doc = {}, options?: Options): Promise<unknown[]> {
+    checkOptions(transaction.getStore(), options);
     const out = new Map<string, unknown>();
     const test = matcher(filter);
     for (const d of this.docs) {
@@ -169,60 +216,94 @@ export class StandinCollection {
     }
     return [...out.values()];
   }
-  async insertOne(doc: Doc): Promise<{ acknowledged: true }> {
+  async insertOne(doc: Doc, options?: Options): Promise<{ acknowledged: true }> {
+    checkOptions(transaction.getStore(), options);
     this.insert(doc);
     return { acknowledged: true };
   }
-  async insertMany(docs: Doc[]): Promise<{ acknowledged: true }> {
+  async insertMany(docs: Doc[], options?: Options): Promise<{ acknowledged: true }> {
+    checkOptions(transaction.getStore(), options);
     for (const d of docs) this.insert(d);
     return { acknowledged: true };
   }
   async replaceOne(filter: Doc, doc: Doc, options: { upsert?: boolean } = {}): Promise<{ matchedCount: number }> {
+    checkOptions(transaction.getStore(), options);
     const i = this.docs.findIndex(matcher(filter));
     if (i < 0) {
       if (options.upsert) this.insert({ ...equalities(filter), ...doc });
       return { matchedCount: 0 };
     }
-    const next = { ...clone(doc), _id: this.docs[i]!._id };
-    this.checkUnique(next, this.docs[i]);
-    this.docs[i] = next;
+    this.docs[i] = this.replaced(this.docs[i]!, doc);
     return { matchedCount: 1 };
   }
   async updateOne(filter: Doc, update: Doc, options: { upsert?: boolean } = {}): Promise<{ matchedCount: number }> {
+    checkOptions(transaction.getStore(), options);
     const i = this.docs.findIndex(matcher(filter));
     if (i < 0) {
       if (options.upsert) this.insert(applyUpdate(equalities(filter), update, true));
       return { matchedCount: 0 };
     }
-    this.docs[i] = applyUpdate(this.docs[i]!, update, false);
+    this.docs[i] = this.replaced(this.docs[i]!, applyUpdate(this.docs[i]!, update, false));
     return { matchedCount: 1 };
   }
-  async findOneAndUpdate(filter: Doc, update: Doc, options: { upsert?: boolean } = {}): Promise<Doc | null> {
+  /** The driver 7 API: the document itself (before the update unless `returnDocument: 'after'`), or null. */
+  async findOneAndUpdate(
+    filter: Doc,
+    update: Doc,
+    options: { upsert?: boolean; returnDocument?: 'before' | 'after'; includeResultMetadata?: boolean } = {},
+  ): Promise<Doc | null> {
+    if (options.includeResultMetadata) throw new Error('stand-in: includeResultMetadata not supported');
+    checkOptions(transaction.getStore(), options);
+    const before = this.docs.find(matcher(filter));
+    const beforeCopy = before ? clone(before) : null;
     const { matchedCount } = await this.updateOne(filter, update, options);
+    if (options.returnDocument !== 'after') return beforeCopy;
     if (matchedCount === 0 && !options.upsert) return null;
-    return this.findOne(filter);
+    return this.findOne(filter, options);
   }
-  async findOneAndDelete(filter: Doc): Promise<Doc | null> {
+  async findOneAndDelete(filter: Doc, options?: Options): Promise<Doc | null> {
+    checkOptions(transaction.getStore(), options);
     const i = this.docs.findIndex(matcher(filter));
     if (i < 0) return null;
     return this.docs.splice(i, 1)[0]!;
   }
-  async deleteOne(filter: Doc): Promise<{ deletedCount: number }> {
-    return { deletedCount: (await this.findOneAndDelete(filter)) ? 1 : 0 };
+  async deleteOne(filter: Doc, options?: Options): Promise<{ deletedCount: number }> {
+    return { deletedCount: (await this.findOneAndDelete(filter, options)) ? 1 : 0 };
   }
-  async deleteMany(filter: Doc): Promise<{ deletedCount: number }> {
+  async deleteMany(filter: Doc, options?: Options): Promise<{ deletedCount: number }> {
+    checkOptions(transaction.getStore(), options);
     const before = this.docs.length;
     const test = matcher(filter);
     this.docs = this.docs.filter((d) => !test(d));
     return { deletedCount: before - this.docs.length };
   }
-  watch(): EventEmitter & { close(): Promise<void> } {
-    const stream = Object.assign(new EventEmitter(), {
-      close: async () => void this.events.off('insert', forward),
-    });
-    const forward = (doc: Doc) => setImmediate(() => stream.emit('change', { operationType: 'insert', fullDocument: doc }));
+  watch(pipeline: Doc[] = []): EventEmitter & { close(): Promise<void>; readonly closed: boolean } {
+    checkChangeStreamPipeline(pipeline);
+    let closed = false;
+    const end = () => {
+      closed = true;
+      this.events.off('insert', forward);
+      this.events.off('invalidate', invalidate);
+    };
+    const stream = Object.defineProperty(Object.assign(new EventEmitter(), { close: async () => end() }), 'closed', { get: () => closed }) as EventEmitter & {
+      close(): Promise<void>;
+      readonly closed: boolean;
+    };
+    // Delivered outside the inserting transaction, as a change stream delivers committed changes; no document: the
+    // backend's pipeline projects it away.
+    const forward = () => transaction.exit(() => setImmediate(() => stream.emit('change', { operationType: 'insert' })));
+    const invalidate = () => {
+      end();
+      transaction.exit(() => setImmediate(() => stream.emit('close')));
+    };
     this.events.on('insert', forward);
+    this.events.on('invalidate', invalidate);
     return stream;
+  }
+
+  /** Ends the open change streams from the server side, as dropping or renaming the collection does. */
+  invalidateStreams(): void {
+    this.events.emit('invalidate');
   }
 }
 
@@ -250,8 +331,9 @@ export class StandinMongo {
   private serialized<T>(fn: (session: unknown) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       const snapshot = new Map([...this.collections].map(([name, c]) => [name, [...c.docs]]));
+      const session = {};
       try {
-        return await fn({});
+        return await transaction.run(session, () => fn(session));
       } catch (error) {
         for (const [name, docs] of snapshot) this.collections.get(name)!.docs = docs;
         throw error;
