@@ -20,6 +20,8 @@ let dir: string;
 let stores: Stores;
 let subscriptions: SubscriptionService;
 let app: ReturnType<typeof createApp>;
+let seeding: NodeJS.Timeout;
+let lastSeed: Promise<void> | undefined;
 const internalErrors: unknown[] = [];
 const statuses = new Map<number, number>();
 
@@ -44,7 +46,7 @@ beforeAll(async () => {
     system: { version: 'test', store: 'embedded', startedAt: new Date(), storeHealthy: async () => true },
   });
   // Seeded entities are re-created as the property deletes them, in both tenants the generators use most.
-  setInterval(seed, 20).unref();
+  seeding = setInterval(() => void (lastSeed = seed()), 20);
   await seed();
 });
 
@@ -68,6 +70,9 @@ async function seed(): Promise<void> {
 const SEEDED_SUBSCRIPTIONS = ['urn:ngsi-ld:Subscription:1', 'urn:ngsi-ld:Subscription:2'];
 
 afterAll(async () => {
+  // A seeding still running when the store closes would read a closed lmdb environment.
+  clearInterval(seeding);
+  await lastSeed;
   await subscriptions.close();
   await stores.close();
   await rm(dir, { recursive: true, force: true });
