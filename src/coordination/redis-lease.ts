@@ -24,19 +24,22 @@ export interface LeaseOptions {
   onError?: (err: unknown, what: string) => void;
 }
 
+/**
+ * Scripts for a key held by a token (the lease and the locks): only the holder renews its expiry or deletes it, so a
+ * holder whose key expired and was taken by another can never cut the new holder's time short.
+ */
+export const RENEW_IF_HELD = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+export const RELEASE_IF_HELD = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 const ACQUIRE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 local token = ARGV[1] .. ':' .. redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], token, 'PX', ARGV[2])
 return token`;
-
-const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`;
-
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
 
 export class RedisLease {
   private token: string | undefined;
@@ -80,7 +83,7 @@ export class RedisLease {
       this.lose();
       await this.transitions;
       try {
-        await this.redis.eval(RELEASE, 1, this.opts.key, token);
+        await this.redis.eval(RELEASE_IF_HELD, 1, this.opts.key, token);
       } catch (err) {
         // It expires by itself within ttl.
         this.opts.onError?.(err, 'releasing the leader lease');
@@ -96,11 +99,11 @@ export class RedisLease {
     try {
       if (this.token) {
         const token = this.token;
-        const renewed = await this.redis.eval(RENEW, 1, this.opts.key, token, this.opts.ttlMs);
+        const renewed = await this.redis.eval(RENEW_IF_HELD, 1, this.opts.key, token, this.opts.ttlMs);
         if (this.closed) return;
         // Stepped down while the renewal hung: let the lease go rather than block everyone until it expires.
         if (this.token !== token) {
-          if (renewed === 1) await this.redis.eval(RELEASE, 1, this.opts.key, token);
+          if (renewed === 1) await this.redis.eval(RELEASE_IF_HELD, 1, this.opts.key, token);
           return;
         }
         if (renewed === 1) this.renewed(sentAt);
@@ -109,7 +112,7 @@ export class RedisLease {
         const token = (await this.redis.eval(ACQUIRE, 2, this.opts.key, this.opts.termKey, this.opts.instanceId, this.opts.ttlMs)) as string | null;
         if (!token) return;
         if (this.closed) {
-          await this.redis.eval(RELEASE, 1, this.opts.key, token);
+          await this.redis.eval(RELEASE_IF_HELD, 1, this.opts.key, token);
           return;
         }
         this.token = token;

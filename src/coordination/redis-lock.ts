@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { NgsiError } from '../common/errors.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
+import { RELEASE_IF_HELD, RENEW_IF_HELD } from './redis-lease.js';
 
 /**
  * Mutual exclusion between broker instances over one Redis, for a check and the write that depends on it (the
@@ -50,14 +51,6 @@ if held == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 if held then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
-
-const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`;
-
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
 
 const FIRST_BACKOFF_MS = 5;
 const MAX_BACKOFF_MS = 200;
@@ -120,7 +113,7 @@ export class RedisLocks {
       );
     }
     // The last attempt may have set the key after all (its reply lost): let it go rather than block until it expires.
-    void this.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+    void this.redis.eval(RELEASE_IF_HELD, 1, key, token).catch(() => undefined);
     const why = failure instanceof Error ? failure.message : String(failure);
     throw new LockUnavailable(`Lock "${name}", which serializes these writes across broker instances, could not be taken: Redis did not answer (${why}); retry the request`);
   }
@@ -128,7 +121,7 @@ export class RedisLocks {
   private keepAlive(key: string, token: string, name: string): { stop(): void } {
     let lost = false;
     const timer = setInterval(() => {
-      this.redis.eval(RENEW, 1, key, token, this.ttlMs).then(
+      this.redis.eval(RENEW_IF_HELD, 1, key, token, this.ttlMs).then(
         (renewed) => {
           if (renewed === 1 || lost) return;
           lost = true;
@@ -143,7 +136,7 @@ export class RedisLocks {
 
   private async release(key: string, token: string, name: string): Promise<void> {
     try {
-      await this.redis.eval(RELEASE, 1, key, token);
+      await this.redis.eval(RELEASE_IF_HELD, 1, key, token);
     } catch (err) {
       // It expires by itself within ttl.
       this.opts.onError?.(err, `releasing lock "${name}"`);
