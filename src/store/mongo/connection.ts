@@ -37,7 +37,10 @@ export async function connectMongo(options: MongoOptions): Promise<MongoConnecti
     ignoreUndefined: true,
   });
   try {
-    await client.connect();
+    await client.connect().catch((error: unknown) => {
+      // The driver's message names only the last host it tried; say which setting to look at.
+      throw new Error(`cannot connect to MongoDB at ${redact(options.url)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    });
     const db = client.db(options.dbName);
     await assertTransactions(db, options.url);
     await ensureIndexes(db);

@@ -29,6 +29,15 @@ describe('choosing the MongoDB backend (configuration)', () => {
   });
 });
 
+describe('an unreachable MongoDB (the real driver, nothing listening on port 1)', () => {
+  it('stops the start with a message naming MongoDB and the URL, without its password', async () => {
+    const url = 'mongodb://admin:s3cret@127.0.0.1:1/?serverSelectionTimeoutMS=500';
+    const failure = openStores({ store: 'mongo', dataDir: '/nonexistent', mongoUrl: url, mongoDb: 'musubi_unreachable' });
+    await expect(failure).rejects.toThrow(/^cannot connect to MongoDB at mongodb:\/\/admin:\*\*\*@127\.0\.0\.1:1\//);
+    await expect(failure).rejects.not.toThrow(/s3cret/);
+  });
+});
+
 describe('MongoDB backend helpers', () => {
   it('accepts replica-set members and mongos (transactions), refuses a standalone server', () => {
     expect(isTransactional({ setName: 'rs0', isWritablePrimary: true })).toBe(true);
