@@ -47,7 +47,7 @@ export interface Config {
   temporalMaxInstances: number;
   /** Longest wait for one context source in a distributed operation, in milliseconds (clause 6.3.17). */
   forwardTimeoutMs: number;
-  /** This broker's pseudonym in Via headers of forwarded requests (clause 6.3.18); '' means host:port it listens on. */
+  /** This broker's pseudonym in Via headers of forwarded requests (clause 6.3.18); '' means a random one per process. */
   forwardAlias: string;
   /** Redis shared by several broker instances (src/coordination); '' runs this instance alone. */
   redisUrl: string;
@@ -266,7 +266,7 @@ export const SETTINGS: Setting[] = [
     key: 'forwardAlias',
     flag: '--forward-alias',
     env: 'MUSUBI_FORWARD_ALIAS',
-    help: 'pseudonym of this broker in Via headers of forwarded requests (default: host:port)',
+    help: 'pseudonym of this broker in Via headers of forwarded requests (default: musubi-<8 random hex digits>, new at each start)',
     default: '',
     parse: (raw, name) => {
       if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z:\[\]]+$/.test(raw)) throw new ConfigError(`${name} must be a Via pseudonym (a token, e.g. city-a.example:1026), got "${raw}"`);

@@ -18,8 +18,10 @@ import {
   forwardFragment,
   MERGE_ENTITY,
   REPLACE_ENTITY,
+  typeSelectorOf,
   UPDATE_ATTRIBUTES,
   type FragmentOperation,
+  type ProvisionRequest,
 } from '../forwarding/provision.js';
 import type { ForwardContext } from '../forwarding/types.js';
 import { forwardAttributeRemoval, forwardEntityRemoval } from '../forwarding/removal.js';
@@ -84,7 +86,7 @@ export class EntityService {
     // Attributes a context source owns are sent there as an update of that entity (4.3.6.3); the rest is upserted here.
     const remote =
       this.forwarder && scope.forward && isObject(body)
-        ? await forwardFragment(this.forwarder, { ...scope, fwd: scope.forward }, whole.id!, UPDATE_ATTRIBUTES, body, whole.names)
+        ? await forwardFragment(this.forwarder, { ...scope, fwd: scope.forward }, whole.id!, UPDATE_ATTRIBUTES, body, whole.names, whole.type)
         : undefined;
     const parsed = remote ? { ...whole, attrs: new Map([...whole.attrs].filter(([name]) => !remote.owned.has(name))) } : whole;
     const fresh = apply.newEntity(parsed, now);
@@ -129,7 +131,7 @@ export class EntityService {
   async delete(scope: RequestScope, id: string, types?: TypeSelector, partial: 'report' | 'error' = 'report'): Promise<BatchEntityError[]> {
     requireUri(id, 'Entity id');
     const local = () => this.change(scope, id, types, (): Mutation<void> => ({ change: { kind: 'delete' }, result: undefined }));
-    const remote = this.forwarder && scope.forward ? await forwardEntityRemoval(this.forwarder, { ...scope, fwd: scope.forward }, id, types) : undefined;
+    const remote = this.forwarder && scope.forward ? await forwardEntityRemoval(this.forwarder, await this.provisionOf(scope, scope.forward, id, types), id, types) : undefined;
     if (!remote) {
       await local();
       return [];
@@ -160,7 +162,7 @@ export class EntityService {
   async merge(scope: RequestScope, id: string, body: unknown, opts: apply.MergeOptions & { simplified: boolean }, types?: TypeSelector) {
     const now = scope.now ?? nowIso();
     const parsed = this.fragment(scope, id, body, now, 'member', opts.simplified);
-    return this.distributed(scope, id, body, parsed, MERGE_ENTITY, (rest) =>
+    return this.distributed(scope, id, body, parsed, MERGE_ENTITY, types, (rest) =>
       this.change(scope, id, types, (current) => putWith(apply.mergeEntity(current, rest, now, opts))),
     );
   }
@@ -169,7 +171,7 @@ export class EntityService {
   async appendAttributes(scope: RequestScope, id: string, body: unknown, noOverwrite: boolean, types?: TypeSelector, forwardAs: FragmentOperation = APPEND_ATTRIBUTES) {
     const now = scope.now ?? nowIso();
     const parsed = this.fragment(scope, id, body, now, 'none', false);
-    return this.distributed(scope, id, body, parsed, forwardAs, (rest) =>
+    return this.distributed(scope, id, body, parsed, forwardAs, types, (rest) =>
       this.change(scope, id, types, (current) => putWith(apply.appendAttributes(current, rest, now, noOverwrite))),
     );
   }
@@ -177,7 +179,7 @@ export class EntityService {
   async updateAttributes(scope: RequestScope, id: string, body: unknown, types?: TypeSelector) {
     const now = scope.now ?? nowIso();
     const parsed = this.fragment(scope, id, body, now, 'attribute', false);
-    return this.distributed(scope, id, body, parsed, UPDATE_ATTRIBUTES, (rest) =>
+    return this.distributed(scope, id, body, parsed, UPDATE_ATTRIBUTES, types, (rest) =>
       this.change(scope, id, types, (current) => putWith(apply.updateAttributes(current, rest, now))),
     );
   }
@@ -185,7 +187,7 @@ export class EntityService {
   async partialAttributeUpdate(scope: RequestScope, id: string, attrName: string, body: unknown, types?: TypeSelector) {
     const name = this.attributeName(scope, attrName, 'partially updated');
     const now = scope.now ?? nowIso();
-    if (this.forwarder && scope.forward && (await forwardAttribute(this.forwarder, { ...scope, fwd: scope.forward }, id, name, 'PATCH', body))) return;
+    if (this.forwarder && scope.forward && (await forwardAttribute(this.forwarder, await this.provisionOf(scope, scope.forward, id, types), id, name, 'PATCH', body))) return;
     await this.change(scope, id, types, (current) => {
       // The fragment may leave out the value member (e.g. only unitCode): parse it over the current instance.
       const target = current.attrs[name]?.find((a) => a.datasetId === datasetIdOf(body));
@@ -208,7 +210,7 @@ export class EntityService {
     const input = this.singleInstance(scope, attrName, body, now, 'none');
     if (input.kind !== 'value') throw badRequest(`The body must be an instance of attribute "${attrName}"`);
     const attr = input.attr;
-    if (this.forwarder && scope.forward && (await forwardAttribute(this.forwarder, { ...scope, fwd: scope.forward }, id, name, 'PUT', body))) return;
+    if (this.forwarder && scope.forward && (await forwardAttribute(this.forwarder, await this.provisionOf(scope, scope.forward, id, types), id, name, 'PUT', body))) return;
     await this.change(scope, id, types, (current) => put(apply.replaceAttribute(current, name, attrName, attr, now)));
   }
 
@@ -228,7 +230,7 @@ export class EntityService {
     requireUri(id, 'Entity id');
     const remote =
       this.forwarder && scope.forward && attrName !== 'scope'
-        ? await forwardAttributeRemoval(this.forwarder, { ...scope, fwd: scope.forward }, id, scope.ctx.expand(attrName), removalQuery(opts))
+        ? await forwardAttributeRemoval(this.forwarder, await this.provisionOf(scope, scope.forward, id, types), id, scope.ctx.expand(attrName), removalQuery(opts))
         : undefined;
     if (!remote) {
       await local();
@@ -327,10 +329,17 @@ export class EntityService {
     body: unknown,
     parsed: ParsedEntity,
     operation: FragmentOperation,
+    types: TypeSelector | undefined,
     local: (rest: ParsedEntity) => Promise<apply.UpdateResult>,
   ): Promise<apply.UpdateResult & { distributed?: true }> {
     if (!this.forwarder || !scope.forward || !isObject(body)) return local(parsed);
-    return distributeFragment(this.forwarder, { ...scope, fwd: scope.forward }, id, operation, body, parsed, local);
+    return distributeFragment(this.forwarder, await this.provisionOf(scope, scope.forward, id, types, parsed.type), id, operation, body, parsed, local);
+  }
+
+  /** A distributed write's request with what is known here of the entity's types: registrations match by type (5.12). */
+  private async provisionOf(scope: RequestScope, fwd: ForwardContext, id: string, types?: TypeSelector, bodyTypes?: string[]): Promise<ProvisionRequest> {
+    const stored = types || this.forwarder?.bypassed(scope.tenant, fwd) ? undefined : await this.store.get(scope.tenant, id);
+    return { ...scope, fwd, entityTypes: types ?? typeSelectorOf([...(stored?.type ?? []), ...(bodyTypes ?? [])]) };
   }
 
   private fragment(scope: RequestScope, id: string, body: unknown, now: string, nulls: 'none' | 'attribute' | 'member', simplified: boolean): ParsedEntity {

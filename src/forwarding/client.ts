@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { JSONLD_CONTEXT_REL } from '../jsonld/link-header.js';
 import type { ContextSource, ForwardContext } from './types.js';
 
@@ -50,6 +52,13 @@ export interface ForwardClientOptions {
   timeoutMs: number;
   /** This broker's pseudonym in Via headers (clause 6.3.18); read at each request, as the port may be known only later. */
   alias: () => string;
+  /**
+   * Other names this broker is reached by (host:port forms of its listening address), so that a registration whose
+   * endpoint names it that way is recognised as this broker without a DNS lookup (clause 4.3.6.4).
+   */
+  localHosts?: () => Iterable<string>;
+  /** Largest answer body read from a source, in bytes; a longer one makes the source fail. Default 10 MiB. */
+  maxBodyBytes?: number;
   /** Told of every request sent (for the registration's timesSent/timesFailed, table 5.2.9-2); 404 counts as success. */
   onOutcome?: (tenant: string, registrationId: string, ok: boolean) => void;
 }
@@ -62,13 +71,32 @@ export class ForwardClient {
     return this.opts.alias();
   }
 
-  /** True when the source already handled this request on its way here, or is this broker (clause 4.3.6.4). */
-  isLoop(source: ContextSource, fwd: ForwardContext): boolean {
-    const seen = viaPseudonyms(fwd.via);
-    const host = hostOf(source.endpoint);
+  /**
+   * True when sending the request to the source would loop (clause 4.3.6.4): the Via chain is already too long, this
+   * broker handled the request in the same tenant before (it came back by a name not recognised as ours), or the
+   * source - in the tenant it is asked in - is this broker in the request's tenant or a hop already in the chain.
+   * Each tenant of a source counts separately (4.3.6.4), so a hop's tenant travels in its Via comment.
+   */
+  isLoop(source: ContextSource, fwd: ForwardContext, tenant: string): boolean {
+    const hops = viaHops(fwd.via);
+    if (hops.length >= MAX_VIA_HOPS) return true;
     const own = this.alias;
-    if (host !== undefined && (host === own || seen.has(host))) return true;
-    return source.alias !== undefined && (source.alias === own || seen.has(source.alias));
+    if (hops.some((h) => h.pseudonym === own && h.tenant === tenant)) return true;
+    const target = source.tenant ?? tenant;
+    const names = new Set<string>();
+    const host = hostOf(source.endpoint);
+    if (host !== undefined) names.add(host);
+    if (source.alias !== undefined) names.add(source.alias);
+    if (host !== undefined && this.isLocalHost(host)) names.add(own);
+    if (target === tenant && names.has(own)) return true;
+    return hops.some((h) => names.has(h.pseudonym) && (h.tenant === undefined || h.tenant === target));
+  }
+
+  private isLocalHost(host: string): boolean {
+    const local = this.opts.localHosts?.();
+    if (!local) return false;
+    for (const h of local) if (h === host) return true;
+    return false;
   }
 
   async send(source: ContextSource, req: SourceRequest, fwd: ForwardContext): Promise<SourceOutcome> {
@@ -78,7 +106,7 @@ export class ForwardClient {
   }
 
   private async exchange(source: ContextSource, req: SourceRequest, fwd: ForwardContext): Promise<SourceOutcome> {
-    if (this.isLoop(source, fwd)) return { ok: false, failure: 'loop', detail: `Context source ${source.endpoint} is already in the Via chain (loop)` };
+    if (this.isLoop(source, fwd, req.tenant)) return { ok: false, failure: 'loop', detail: `Context source ${source.endpoint} is already in the Via chain (loop)` };
     const url = new URL(source.endpoint.replace(/\/+$/, '') + API_ROOT + req.path);
     if (req.query) for (const [k, v] of req.query) url.searchParams.append(k, v);
     const headers = this.headers(source, req, fwd);
@@ -100,11 +128,15 @@ export class ForwardClient {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       return { ok: false, failure: 'unreachable', detail: `Context source ${source.endpoint} could not be reached (${cause?.code ?? cause?.message ?? String(err)})` };
     }
-    let text: string;
+    let text: string | undefined;
+    const maxBytes = this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     try {
-      text = await response.text();
+      text = await cappedText(response, maxBytes);
     } catch {
       return { ok: false, failure: 'timeout', detail: `Context source ${source.endpoint} did not finish its answer within ${timeoutMs} ms` };
+    }
+    if (text === undefined) {
+      return { ok: false, failure: 'invalid', status: response.status, detail: `Context source ${source.endpoint} answered with a body over ${maxBytes} bytes` };
     }
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (response.status === 404) return { ok: false, failure: 'notFound', status: 404, detail: `Context source ${source.endpoint} answered 404` };
@@ -134,19 +166,63 @@ export class ForwardClient {
     if (req.body !== undefined) headers['Content-Type'] = 'application/json';
     const tenant = source.tenant ?? req.tenant;
     if (tenant !== '') headers['NGSILD-Tenant'] = tenant;
-    headers.Via = fwd.via.trim() === '' ? `1.1 ${this.alias}` : `${fwd.via}, 1.1 ${this.alias}`;
+    const hop = `1.1 ${this.alias} (tenant=${encodeURIComponent(req.tenant)})`;
+    headers.Via = fwd.via.trim() === '' ? hop : `${fwd.via}, ${hop}`;
     return headers;
   }
 }
 
 /** The pseudonyms (received-by) of a Via header: "1.1 a, HTTP/1.1 b (comment)" gives a and b (RFC 7230 5.7.1). */
 export function viaPseudonyms(via: string): Set<string> {
-  const out = new Set<string>();
+  return new Set(viaHops(via).map((h) => h.pseudonym));
+}
+
+/** A hop of a Via header; `tenant` when the hop is a broker that named it (as this one does: "(tenant=...)"). */
+export interface ViaHop {
+  pseudonym: string;
+  tenant?: string;
+}
+
+/** Beyond this many hops a request is taken to loop, whatever the names (clause 4.3.6.4). */
+export const MAX_VIA_HOPS = 8;
+const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export function viaHops(via: string): ViaHop[] {
+  const out: ViaHop[] = [];
   for (const hop of via.split(',')) {
     const parts = hop.trim().split(/\s+/);
-    if (parts.length >= 2 && parts[1]) out.add(parts[1]);
+    if (parts.length < 2 || !parts[1]) continue;
+    const m = /\(tenant=([^()\s]*)\)/.exec(hop);
+    let tenant: string | undefined;
+    if (m) {
+      try {
+        tenant = decodeURIComponent(m[1]!);
+      } catch {
+        tenant = undefined;
+      }
+    }
+    out.push({ pseudonym: parts[1], tenant });
   }
   return out;
+}
+
+/** The body as text, or undefined once it exceeds `maxBytes` (the rest is not read). */
+async function cappedText(response: Response, maxBytes: number): Promise<string | undefined> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function hostOf(endpoint: string): string | undefined {
@@ -173,4 +249,20 @@ function summary(text: string): string {
     // not a ProblemDetails
   }
   return `: ${text.slice(0, 200)}`;
+}
+
+/** A Via pseudonym unique to this process, for when none is configured: "musubi-" and 8 random hex digits. */
+export function defaultForwardAlias(): string {
+  return `musubi-${randomBytes(4).toString('hex')}`;
+}
+
+/** The host:port forms by which a broker listening on `bindHost`:`port` reaches itself, without DNS lookups. */
+export function localHostNames(bindHost: string, port: number): string[] {
+  const names = new Set<string>();
+  const any = bindHost === '0.0.0.0' || bindHost === '::' || bindHost === '';
+  const loopback = any || bindHost === '127.0.0.1' || bindHost === 'localhost' || bindHost === '::1';
+  if (!any) names.add(bindHost.includes(':') && !bindHost.startsWith('[') ? `[${bindHost}]:${port}` : `${bindHost}:${port}`);
+  if (loopback) for (const h of ['127.0.0.1', 'localhost', '[::1]']) names.add(`${h}:${port}`);
+  if (any) names.add(`${hostname().toLowerCase()}:${port}`);
+  return [...names];
 }

@@ -39,5 +39,35 @@ export function errorOf(failure: SourceFailure, detail: string): NgsiError {
 /** An NGSILD-Warning value (table 6.3.17-1, RFC 7234 warning syntax) for a source that gave nothing usable. */
 export function warningOf(failure: SourceFailure, agent: string, detail: string): string {
   const code = failure === 'status' ? 299 : failure === 'invalid' ? 111 : 199;
-  return `${code} ${agent} "${detail.replace(/["\\]/g, "'")}"`;
+  return `${code} ${warnAgent(agent)} "${warnText(detail)}"`;
+}
+
+const WARN_TEXT_MAX = 256;
+
+/**
+ * The warn-text as a header value: the detail comes from sources and registrations, and a CR/LF or a character beyond
+ * U+00FF would make the whole response fail, so anything but visible ASCII, space and tab is percent-encoded (UTF-8).
+ */
+export function warnText(detail: string): string {
+  let out = '';
+  for (const ch of detail) {
+    const safe = ch === '\t' || (ch >= ' ' && ch <= '~');
+    out += ch === '"' || ch === '\\' ? "'" : safe ? ch : percentEncoded(ch);
+    if (out.length >= WARN_TEXT_MAX) return out.slice(0, WARN_TEXT_MAX - 3) + '...';
+  }
+  return out;
+}
+
+/** The warn-agent (RFC 7234 5.5): a host[:port] or pseudonym, so only token characters and ":[]" are kept. */
+export function warnAgent(agent: string): string {
+  const cleaned = agent.replace(/[^!#$%&'*+\-.^_`|~0-9A-Za-z:[\]]/g, '-').slice(0, 128);
+  return cleaned === '' ? '-' : cleaned;
+}
+
+function percentEncoded(ch: string): string {
+  try {
+    return encodeURIComponent(ch);
+  } catch {
+    return '%EF%BF%BD'; // a lone surrogate: U+FFFD
+  }
 }

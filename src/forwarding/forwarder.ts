@@ -32,7 +32,15 @@ export interface ForwarderOptions {
   resolver: ContextResolver;
   /** Most entities asked of one source, and kept from the local store, for one distributed query. */
   maxEntities: number;
+  /**
+   * Longest wait for one source's whole answer, in milliseconds: request, @context resolution and parsing together
+   * (--forward-timeout-ms), unless its registration sets management.timeout.
+   */
+  timeoutMs: number;
 }
+
+/** Most distinct @contexts one source answer may use: each may mean a fetch, and a source could name one per entity. */
+export const MAX_ANSWER_CONTEXTS = 16;
 
 /**
  * Distributed consumption (clauses 4.3.6, 5.7.1.4, 5.7.2.4): asks the matching context sources, merges their answers
@@ -179,14 +187,29 @@ export class Forwarder {
     return this.entitiesOf(source, outcome, sctx, (body) => (Array.isArray(body) ? body : undefined));
   }
 
-  /** A source whose @context cannot be had (LdContextNotAvailable) is a failed source, not a failed request. */
+  /**
+   * One deadline for everything a source's answer takes (the request, then resolving the @contexts it uses): a source
+   * cannot hold the request longer by naming slow @contexts. A source past it, or whose @context cannot be had
+   * (LdContextNotAvailable), is a failed source, not a failed request.
+   */
   private async guard(source: ContextSource, ask: () => Promise<SourceAnswer>): Promise<SourceAnswer> {
+    const agent = source.alias ?? hostOf(source.endpoint);
+    const timeoutMs = source.timeoutMs ?? this.opts.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<SourceAnswer>((resolve) => {
+      timer = setTimeout(() => {
+        const detail = `Context source ${source.endpoint} did not give a usable answer within ${timeoutMs} ms`;
+        resolve({ source, entities: [], warning: warningOf('timeout', agent, detail), failure: { failure: 'timeout', detail } });
+      }, timeoutMs);
+    });
     try {
-      return await ask();
+      return await Promise.race([ask(), expired]);
     } catch (err) {
       if (!(err instanceof NgsiError)) throw err;
       const detail = `Context source ${source.endpoint} could not be asked: ${err.message}`;
-      return { source, entities: [], warning: warningOf('unreachable', source.alias ?? hostOf(source.endpoint), detail), failure: { failure: 'unreachable', detail } };
+      return { source, entities: [], warning: warningOf('unreachable', agent, detail), failure: { failure: 'unreachable', detail } };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -212,9 +235,9 @@ export class Forwarder {
     const now = nowIso();
     const entities: Entity[] = [];
     try {
-      for (const item of list) {
-        const ctx = await this.answerContext(item, outcome.link, sctx);
-        const entity = toEntity(item, ctx, source, now);
+      const contexts = await this.answerContexts(list, outcome.link, sctx);
+      for (const [i, item] of list.entries()) {
+        const entity = toEntity(item, contexts[i]!, source, now);
         if (expectedId !== undefined && entity.id !== expectedId) return invalid(`entity ${entity.id} instead of ${expectedId}`);
         entities.push(entity);
       }
@@ -225,12 +248,25 @@ export class Forwarder {
     return { source, entities };
   }
 
-  /** An inline @context wins, then the answer's Link header, then the context the request was sent with. */
-  private async answerContext(item: unknown, link: string | undefined, sctx: LdContext): Promise<LdContext> {
-    const inline = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['@context'] : undefined;
-    if (inline !== undefined) return this.opts.resolver.resolve(inline as ContextDefinition);
-    if (link && link !== sctx.source) return this.opts.resolver.resolve(link);
-    return sctx;
+  /**
+   * The @context of each item: an inline @context wins, then the answer's Link header, then the context the request
+   * was sent with. The distinct ones are resolved together, at most MAX_ANSWER_CONTEXTS of them (else NgsiError).
+   */
+  private async answerContexts(items: unknown[], link: string | undefined, sctx: LdContext): Promise<LdContext[]> {
+    const fallback: ContextDefinition | undefined = link && link !== sctx.source ? link : undefined;
+    const definitions = items.map((item) => {
+      const inline = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['@context'] : undefined;
+      return inline !== undefined ? (inline as ContextDefinition) : fallback;
+    });
+    const distinct = new Map<string, ContextDefinition>();
+    for (const d of definitions) if (d !== undefined) distinct.set(JSON.stringify(d), d);
+    if (distinct.size > MAX_ANSWER_CONTEXTS) {
+      throw badRequest(`the answer uses ${distinct.size} distinct @contexts; at most ${MAX_ANSWER_CONTEXTS} are accepted from one context source`);
+    }
+    const keys = [...distinct.keys()];
+    const resolved = await Promise.all(keys.map((k) => this.opts.resolver.resolve(distinct.get(k))));
+    const byKey = new Map(keys.map((k, i) => [k, resolved[i]!]));
+    return definitions.map((d) => (d === undefined ? sctx : byKey.get(JSON.stringify(d))!));
   }
 }
 

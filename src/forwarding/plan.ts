@@ -1,6 +1,7 @@
 import type { LdContext } from '../jsonld/types.js';
 import { matchesTypes, type TypeSelector } from '../query/type-selector.js';
 import type { EntitySelection } from '../query/entity-query.js';
+import { qAttributes } from '../query/q-eval.js';
 import type { ContextSource } from './types.js';
 
 /** The query parameters of the triggering request as received (GET) or derived from the body (POST query). */
@@ -24,7 +25,7 @@ export function queryParamsFor(source: ContextSource, selection: EntitySelection
   if (ids) params.set('id', ids.join(','));
   const pattern = selectors.find((s) => s.idPattern !== undefined)?.idPattern ?? source.idPatterns?.[0];
   if (!ids && pattern !== undefined && selectors.length <= 1) params.set('idPattern', pattern);
-  const attrs = selection.attrs ?? source.attrs;
+  const attrs = selection.attrs ? withFilterAttributes(selection.attrs, selection) : source.attrs;
   if (attrs) {
     const narrowed = source.attrs && selection.attrs ? attrs.filter((a) => source.attrs!.includes(a)) : attrs;
     params.set('attrs', (narrowed.length > 0 ? narrowed : attrs).map((a) => sctx.compact(a)).join(','));
@@ -33,6 +34,15 @@ export function queryParamsFor(source: ContextSource, selection: EntitySelection
   params.set('limit', String(limit));
   params.set('options', 'sysAttrs');
   return params;
+}
+
+/**
+ * The query's attrs plus those its q and geo-query test: the broker filters the merged entities again, so they need
+ * the tested attributes too (the response is projected to attrs when rendered).
+ */
+function withFilterAttributes(attrs: string[], selection: EntitySelection): string[] {
+  const tested = [...(selection.q ? qAttributes(selection.q) : []), ...(selection.geo ? [selection.geo.geoproperty] : [])];
+  return [...new Set([...attrs, ...tested])];
 }
 
 /** A type parameter: the registered types the query selects (4.3.6.1: never more than registered), else the query's selection. */

@@ -7,13 +7,30 @@ import { NgsiError } from '../common/errors.js';
 import type { SourceFailure, SourceOutcome } from './client.js';
 import { errorOf } from './errors.js';
 import type { Forwarder } from './forwarder.js';
-import type { ContextSource, ForwardContext } from './types.js';
+import type { ContextSource, ForwardContext, SourceQuery } from './types.js';
 
 /** Who asks for a distributed provision operation. */
 export interface ProvisionRequest {
   tenant: string;
   ctx: LdContext;
   fwd: ForwardContext;
+  /**
+   * The target entity's types as known here (the request's type selection, the stored entity's or the body's types).
+   * Absent when unknown: then only registrations naming the entity's id or an idPattern can hold it (5.12).
+   */
+  entityTypes?: TypeSelector;
+}
+
+/** The registrations a write of entity `id` concerns: by id and by type, the type from `types` or what `req` knows (5.12). */
+export function targetQuery(req: ProvisionRequest, id: string, types?: string[]): Pick<SourceQuery, 'ids' | 'types' | 'untyped'> {
+  const selector = types && types.length > 0 ? typeSelectorOf(types) : req.entityTypes;
+  return selector ? { ids: [id], types: selector } : { ids: [id], untyped: true };
+}
+
+/** Any of the expanded types; undefined for none. */
+export function typeSelectorOf(types: readonly string[]): TypeSelector | undefined {
+  if (types.length === 0) return undefined;
+  return { op: 'or', of: [...new Set(types)].map((iri) => ({ op: 'type' as const, iri })) };
 }
 
 /** What forwarding did with the attributes of a fragment. */
@@ -63,13 +80,12 @@ export async function forwardFragment(
   operation: FragmentOperation,
   body: Record<string, unknown>,
   names: Map<string, string>,
-  /** The entity's expanded types when the body is a whole entity (create, replace): registrations by type match too. */
+  /** The entity's expanded types when the body is a whole entity (create, replace, upsert); else req.entityTypes count. */
   types?: string[],
 ): Promise<ForwardedFragment | undefined> {
   if (req.fwd.local) return undefined;
   const attrs = [...names.keys()];
-  const selector: TypeSelector | undefined = types && types.length > 0 ? { op: 'or', of: types.map((iri) => ({ op: 'type' as const, iri })) } : undefined;
-  const sources = await forwarder.lookup.matching(req.tenant, { ids: [id], types: selector, attrs: attrs.length > 0 ? attrs : undefined, via: req.fwd.via });
+  const sources = await forwarder.lookup.matching(req.tenant, { ...targetQuery(req, id, types), attrs: attrs.length > 0 ? attrs : undefined, via: req.fwd.via });
   const usable = sources.filter((s) => s.mode !== 'auxiliary');
   if (usable.length === 0) return undefined;
   const owned = new Set<string>();
@@ -180,7 +196,7 @@ export async function forwardAttribute(
 ): Promise<boolean> {
   if (req.fwd.local) return false;
   const op: OperationName = method === 'PATCH' ? 'updateAttrs' : 'replaceAttrs';
-  const sources = (await forwarder.lookup.matching(req.tenant, { ids: [id], attrs: [attr], via: req.fwd.via })).filter(
+  const sources = (await forwarder.lookup.matching(req.tenant, { ...targetQuery(req, id), attrs: [attr], via: req.fwd.via })).filter(
     (s) => (s.mode === 'exclusive' || s.mode === 'redirect') && (!s.attrs || s.attrs.includes(attr)),
   );
   if (sources.length === 0) return false;

@@ -4,7 +4,7 @@ import type { OperationName } from '../model/registration.js';
 import type { TypeSelector } from '../query/type-selector.js';
 import { errorOf } from './errors.js';
 import type { Forwarder } from './forwarder.js';
-import type { ProvisionRequest } from './provision.js';
+import { targetQuery, type ProvisionRequest } from './provision.js';
 import type { ContextSource } from './types.js';
 
 /** What the sources did with a forwarded deletion. */
@@ -30,7 +30,7 @@ export async function forwardAttributeRemoval(
   query: URLSearchParams,
 ): Promise<ForwardedRemoval | undefined> {
   if (req.fwd.local) return undefined;
-  const sources = (await forwarder.lookup.matching(req.tenant, { ids: [id], attrs: [attr], via: req.fwd.via })).filter(
+  const sources = (await forwarder.lookup.matching(req.tenant, { ...targetQuery(req, id), attrs: [attr], via: req.fwd.via })).filter(
     (s) => s.mode !== 'auxiliary' && (!s.attrs || s.attrs.includes(attr)),
   );
   if (sources.length === 0) return undefined;
@@ -47,7 +47,9 @@ export async function forwardAttributeRemoval(
  */
 export async function forwardEntityRemoval(forwarder: Forwarder, req: ProvisionRequest, id: string, types?: TypeSelector): Promise<ForwardedRemoval | undefined> {
   if (req.fwd.local) return undefined;
-  const sources = (await forwarder.lookup.matching(req.tenant, { ids: [id], types, via: req.fwd.via })).filter((s) => s.mode !== 'auxiliary');
+  const sources = (await forwarder.lookup.matching(req.tenant, { ...targetQuery({ ...req, entityTypes: types ?? req.entityTypes }, id), via: req.fwd.via })).filter(
+    (s) => s.mode !== 'auxiliary',
+  );
   if (sources.length === 0) return undefined;
   return removeAt(forwarder, req, sources, 'deleteEntity', async () => ({ path: `/entities/${encodeURIComponent(id)}` }));
 }

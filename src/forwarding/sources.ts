@@ -35,12 +35,27 @@ export class RegistrationSources implements SourceLookup {
     };
     const now = Date.now();
     const out: ContextSource[] = [];
-    for (const reg of registrations) {
-      if (!matchesRegistration(reg.spec, filter, now)) continue;
+    for (const stored of registrations) {
+      const reg = query.untyped ? withoutTypeOnlyInfos(stored) : stored;
+      if (!reg || !matchesRegistration(reg.spec, filter, now)) continue;
       out.push(toSource(reg, filter));
     }
     return out;
   }
+}
+
+/**
+ * The registration as seen by a request whose entity type is unknown: EntityInfos naming only a type are left out,
+ * since they match an id only for an entity of that type (5.12); undefined when nothing of the registration is left.
+ */
+function withoutTypeOnlyInfos(reg: StoredRegistration): StoredRegistration | undefined {
+  const information = reg.spec.information.flatMap((info) => {
+    if (!info.entities) return [info];
+    const entities = info.entities.filter((e) => e.id !== undefined || e.idPattern !== undefined);
+    return entities.length > 0 ? [{ ...info, entities }] : [];
+  });
+  if (information.length === reg.spec.information.length && information.every((info, i) => info === reg.spec.information[i])) return reg;
+  return information.length > 0 ? { ...reg, spec: { ...reg.spec, information } } : undefined;
 }
 
 function toSource(reg: StoredRegistration, filter: RegistrationFilter): ContextSource {

@@ -47,6 +47,11 @@ export interface SourceQuery {
   types?: TypeSelector;
   /** Expanded attribute names of the request; undefined: all attributes. */
   attrs?: string[];
+  /**
+   * The request names entity ids but neither it nor this broker knows their type: only EntityInfos with an id or
+   * idPattern can match (5.12: a registration naming only other types cannot be said to hold the entity).
+   */
+  untyped?: boolean;
   /** The Via header of the request: registrations whose contextSourceAlias is in it do not match (4.3.6.4). */
   via?: string;
 }

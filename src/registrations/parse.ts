@@ -50,6 +50,7 @@ const MEMBERS = new Set([
 const IGNORED = new Set(['@context', 'status', 'timesSent', 'timesFailed', 'lastSuccess', 'lastFailure', 'createdAt', 'modifiedAt']);
 
 /** Cannot be deleted by a fragment. */
+const VIA_PSEUDONYM = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const MANDATORY = new Set(['id', 'type', 'information', 'endpoint']);
 
 const AUXILIARY_OPERATIONS = new Set(['retrieveOps', 'retrieveEntity', 'queryEntity']);
@@ -112,8 +113,12 @@ function applyMembers(spec: Partial<RegistrationSpec>, raw: Record<string, unkno
       case 'registrationName':
       case 'description':
       case 'tenant':
-      case 'contextSourceAlias':
         spec[key] = value as string;
+        break;
+      case 'contextSourceAlias':
+        // It is compared with Via pseudonyms and named in NGSILD-Warning headers: a token (RFC 7230 5.7.1, 3.2.6).
+        if (!VIA_PSEUDONYM.test(value as string)) throw badRequest(`contextSourceAlias ${JSON.stringify(value)} is not a Via pseudonym: token characters only (clause 5.2.9, RFC 7230 5.7.1)`);
+        spec.contextSourceAlias = value as string;
         break;
       case 'information':
         spec.information = (value as unknown[]).map((info, i) => parseInfo(info as Record<string, unknown>, ctx, `information[${i}]`));
@@ -132,6 +137,8 @@ function applyMembers(spec: Partial<RegistrationSpec>, raw: Record<string, unkno
         spec.expiresAt = requireFutureDateTime(value as string, 'expiresAt', now, 'clause 5.9.2.4');
         break;
       case 'endpoint':
+        // A URI is ASCII (RFC 3986): an IRI's other characters must come percent-encoded.
+        if (!/^[\x21-\x7e]+$/.test(value as string)) throw badRequest(`endpoint ${JSON.stringify(value)} is not a URI: characters outside visible ASCII must be percent-encoded (clause 5.2.9, RFC 3986)`);
         spec.endpoint = requireHttpUrl(value as string, 'endpoint', 'clause 5.2.9');
         break;
       case 'contextSourceInfo':

@@ -20,7 +20,7 @@ describe('forwarded deletions', () => {
     expect(source.requests).toHaveLength(1);
     expect(source.requests[0]!.method).toBe('DELETE');
     expect(source.requests[0]!.url).toBe(`/ngsi-ld/v1/entities/${enc(id)}/attrs/switch?deleteAll=true`);
-    expect(source.requests[0]!.headers.via).toBe('1.1 city-del');
+    expect(source.requests[0]!.headers.via).toBe('1.1 city-del (tenant=)');
     // A local attribute is deleted here and not sent to the owner of another attribute.
     expect((await call(broker.url, 'DELETE', `${API}/entities/${id}/attrs/color`)).status).toBe(204);
     expect(source.requests).toHaveLength(1);

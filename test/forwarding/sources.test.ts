@@ -95,7 +95,7 @@ describe('forwarding to stub context sources', () => {
     expect(sent.headers['content-type']).toBe('application/json');
     expect(sent.headers.accept).toBe('application/json');
     expect(sent.headers['ngsild-tenant']).toBe(tenant);
-    expect(sent.headers.via).toBe('1.1 city-a');
+    expect(sent.headers.via).toBe('1.1 city-a (tenant=fwdtenant)');
     expect(sent.headers.authorization).toBe('Bearer s3cret');
     expect(sent.headers['x-user']).toBe('alice');
     const local = await call(broker.url, 'GET', `${API}/entities/${id}?local=true`, { headers: { 'NGSILD-Tenant': tenant } });
@@ -173,7 +173,7 @@ describe('forwarding to stub context sources', () => {
     expect(source.requests).toHaveLength(0);
     await call(broker.url, 'GET', `${API}/entities?type=ViaT`, { headers: { Via: '1.1 elsewhere' } });
     expect(source.requests).toHaveLength(1);
-    expect(source.requests[0]!.headers.via).toBe('1.1 elsewhere, 1.1 city-a');
+    expect(source.requests[0]!.headers.via).toBe('1.1 elsewhere, 1.1 city-a (tenant=)');
   });
 
   it('4.3.6.6, 6.3.17: a registration whose jsonldContext cannot be loaded is a failed source (warning), not a failed request', async () => {

@@ -22,7 +22,7 @@ describe('forwarded Create Entity and Replace Entity', () => {
     const sent = source.requests[0]!;
     expect(`${sent.method} ${sent.url}`).toBe('POST /ngsi-ld/v1/entities');
     expect(sent.body).toEqual({ id, type: 'NewLamp', switch: { type: 'Property', value: 'on' } });
-    expect(sent.headers.via).toBe('1.1 city-whole');
+    expect(sent.headers.via).toBe('1.1 city-whole (tenant=)');
     const local = await call(broker.url, 'GET', `${API}/entities/${id}?local=true`);
     expect(local.body.color.value).toBe('red');
     expect(local.body.switch).toBeUndefined();

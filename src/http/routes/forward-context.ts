@@ -26,6 +26,13 @@ export function forwardContext(c: Context<BrokerEnv>, source: ContextDefinition 
 
 /** Adds the collected NGSILD-Warning headers (6.3.17) to a response. */
 export function withWarnings(res: Response, fwd: RequestForwarding): Response {
-  for (const w of fwd.warnings) res.headers.append('NGSILD-Warning', w);
+  for (const w of fwd.warnings) {
+    // warningOf makes every warning a valid header value; should one still be refused, the answer matters more.
+    try {
+      res.headers.append('NGSILD-Warning', w);
+    } catch {
+      res.headers.append('NGSILD-Warning', '199 - "warning dropped: not a valid header value"');
+    }
+  }
   return res;
 }
