@@ -17,7 +17,7 @@ import { startRetention } from './store/retention.js';
 import { SubscriptionEngine } from './subscriptions/engine.js';
 import { SubscriptionService } from './subscriptions/service.js';
 import { TemporalService } from './temporal/service.js';
-import { ForwardClient } from './forwarding/client.js';
+import { defaultForwardAlias, ForwardClient, localHostNames } from './forwarding/client.js';
 import { Forwarder } from './forwarding/forwarder.js';
 import { RegistrationSources } from './forwarding/sources.js';
 import { registeredNamesOf } from './forwarding/registered-names.js';
@@ -51,9 +51,35 @@ const VERSION = packageVersion();
  */
 export async function startBroker(config: Config, deps: { openStores?: (config: Config) => Promise<Stores> } = {}): Promise<RunningBroker> {
   const logger = createLogger(config.logLevel);
+  // What a failed start opened is closed again, newest first (the port in use, Redis refusing a step, ...): the
+  // stores, timers, lease and connections must not outlive the error, nor keep the data directory locked.
+  const opened: Array<() => unknown> = [];
+  try {
+    return await assemble(config, deps, logger, opened);
+  } catch (err) {
+    for (const close of opened.reverse()) {
+      try {
+        await close();
+      } catch (closeErr) {
+        logger.error({ err: closeErr }, 'closing after a failed start');
+      }
+    }
+    logger.flush();
+    throw err;
+  }
+}
+
+async function assemble(
+  config: Config,
+  deps: { openStores?: (config: Config) => Promise<Stores> },
+  logger: ReturnType<typeof createLogger>,
+  opened: Array<() => unknown>,
+): Promise<RunningBroker> {
   const stores = await (deps.openStores ?? openStores)(config);
+  opened.push(() => stores.close());
   const store = stores.entities;
   const retention = startRetention(stores.temporal, { days: config.retentionDays, onError: (err) => logger.error({ err }, 'history retention') });
+  opened.push(() => retention.stop());
   const resolver = new ContextResolver({ timeoutMs: config.contextTimeoutMs, cacheTtlSec: config.contextCacheTtlSec });
   const limits = { defaultLimit: config.defaultLimit, maxLimit: Math.max(config.maxLimit, config.defaultLimit) };
   const subscriptions = await SubscriptionService.open(stores.subscriptions, {
@@ -61,8 +87,10 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
     limits,
     onError: (err, what) => logger.error({ err }, what),
   });
+  opened.push(() => subscriptions.close());
   // CSource subscriptions (5.11) are Subscriptions in a store of their own; the notifier below matches them against registrations.
   const csourceSubscriptions = stores.csourceSubscriptions && (await SubscriptionService.open(stores.csourceSubscriptions, { resolver, limits, onError: (err, what) => logger.error({ err }, what) }));
+  opened.push(() => csourceSubscriptions?.close());
   const httpSender = new HttpSender();
   const mqttSender = new MqttSender();
   const senders = { http: httpSender, https: httpSender, mqtt: mqttSender, mqtts: mqttSender };
@@ -89,6 +117,8 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
     delivery: deliveryOptions,
     onError: (err, what) => logger.error({ err }, `coordination: ${what}`),
   });
+  // Undone newest first: the coordinator (leadership, lease) before the delivery, as close() does.
+  opened.push(() => delivery.close(), () => coordinator.close());
   if (coordinator.shared && config.store === 'embedded') logger.warn('an embedded store is not shared between instances: run several instances with --store mongo');
   // Registration writes of a tenant are serialized across instances by the coordinator's lock (Conflict rules, 4.3.6.3).
   const registrations = await RegistrationService.open(stores.registrations, {
@@ -97,11 +127,13 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
     lock: (name, work) => coordinator.withLock(name, work),
     onError: (err, what) => logger.error({ err }, what),
   });
+  opened.push(() => registrations.close());
   // Before listening: whatever was pending at the last stop is on its way again.
   await delivery.start();
   // Changes become notifications: the engine tails the store's change log and hands them to the durable queue.
   // It runs on the leader only (always this instance when alone), so that each change notifies once.
-  shareCaches(coordinator, { subscriptions: csourceSubscriptions ? [subscriptions, csourceSubscriptions] : [subscriptions], registrations, resolver }, (err, what) => logger.error({ err }, what));
+  const stopSharing = shareCaches(coordinator, { subscriptions: csourceSubscriptions ? [subscriptions, csourceSubscriptions] : [subscriptions], registrations, resolver }, (err, what) => logger.error({ err }, what));
+  opened.push(stopSharing);
   // So does the CSource notifier (registration changes become CSourceNotifications once, not once per instance).
   const csourceNotifier = csourceSubscriptions && (() => new CSourceNotifier({ registrations, subscriptions: csourceSubscriptions, resolver, deliver: deliverAsLeader, onError: (err, what) => logger.error({ err }, what) }));
   await runEngineWhileLeader({
@@ -111,8 +143,10 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
     createEngine: (engineStore) => new SubscriptionEngine({ store: engineStore, resolver, deliver: deliverAsLeader, logger }),
     companions: csourceNotifier ? [csourceNotifier] : [],
   });
-  // Distributed operations (4.3.6): the Via alias is the address this broker listens on unless configured.
-  let listening = '';
+  // Distributed operations (4.3.6): the Via alias is unique to this process unless configured (loop detection, 4.3.6.4,
+  // must not mistake another broker on another machine's 127.0.0.1:port for this one); localHosts name this broker too.
+  const alias = config.forwardAlias || defaultForwardAlias();
+  let localHosts: string[] = [];
   // Statistics writes of forwarded requests run beside the answers; close waits for them before the store goes.
   const statWrites = new Set<Promise<void>>();
   const recordOutcome = (tenant: string, id: string, ok: boolean) => {
@@ -126,11 +160,14 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
     lookup: new RegistrationSources((tenant) => registrations.allOf(tenant), (tenant) => registrations.hasNone(tenant)),
     client: new ForwardClient({
       timeoutMs: config.forwardTimeoutMs,
-      alias: () => config.forwardAlias || listening,
+      alias: () => alias,
+      localHosts: () => localHosts,
+      maxBodyBytes: config.maxBodyBytes,
       onOutcome: recordOutcome,
     }),
     resolver,
     maxEntities: limits.maxLimit,
+    timeoutMs: config.forwardTimeoutMs,
   });
   const app = createApp({
     entities: new EntityService(store, forwarder),
@@ -156,7 +193,7 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  listening = `${host}:${port}`;
+  localHosts = localHostNames(config.host, port);
   logger.info({ port, host: config.host, store: config.store, dataDir: config.dataDir }, 'musubi listening');
 
   let closing: Promise<void> | undefined;
@@ -168,6 +205,7 @@ export async function startBroker(config: Config, deps: { openStores?: (config: 
         await new Promise<void>((resolve) => server.close(() => resolve()));
         // No new notifications are made once requests stop; unprocessed changes stay in the log for the next start.
         // Stops the subscription engine and the CSource notifier (leadership) and hands the lease to another instance.
+        stopSharing();
         await coordinator.close();
         // In-flight deliveries finish (or are interrupted, staying queued) and report their outcomes first.
         await delivery.close();

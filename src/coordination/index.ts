@@ -2,6 +2,7 @@
  * Wiring of the coordination pieces into a broker (src/server.ts): which coordinator and which delivery, the
  * subscription engine on the leader only, and the caches kept current across instances.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DeliveryEngine, type DeliveryEngineOptions } from '../notifications/delivery-engine.js';
@@ -154,6 +155,10 @@ export interface RegistrationCacheHooks {
  * Keeps this instance's caches current with the other instances' writes: subscription services (the Subscription
  * API's and the CSource subscriptions') publish their changes and reload what others changed; the registration
  * service does the same on its own channel; the @context resolver drops a context another instance saw change.
+ *
+ * An invalidation can be lost (its publish failed on the writing instance, or the reload failed here): a failed
+ * reload is tried once more, and the leader — whose engine must know every subscription — resyncs its
+ * subscriptions every `resyncMs` (default 30 s; cheap: unchanged ones are skipped). Returns the function that stops it.
  */
 export function shareCaches(
   coordinator: Coordinator,
@@ -163,7 +168,8 @@ export function shareCaches(
     resolver?: { evict(url: string): void; clear(): void };
   },
   onError: (err: unknown, what: string) => void = () => undefined,
-): void {
+  options: { resyncMs?: number } = {},
+): () => void {
   const publish = (concern: CacheConcern, message: Invalidation) =>
     void coordinator.publish(concern, message).catch((err: unknown) => onError(err, `publishing a ${concern} invalidation`));
   for (const service of caches.subscriptions) {
@@ -172,9 +178,20 @@ export function shareCaches(
   coordinator.subscribe('subscriptions', (message) => {
     // One channel for both kinds of subscription: a service that does not have the id reloads nothing.
     for (const service of caches.subscriptions) {
-      void (message.all ? service.resync() : service.onRemoteChange(message.tenant, message.id)).catch(() => undefined);
+      const reload = () => (message.all ? service.resync() : service.onRemoteChange(message.tenant, message.id));
+      void reload()
+        .catch(() => sleep(RELOAD_RETRY_MS).then(reload))
+        .catch((err: unknown) => onError(err, 'reloading a subscription changed by another instance'));
     }
   });
+  let resyncing = false;
+  const resync = setInterval(() => {
+    if (!coordinator.shared || !coordinator.isLeader() || resyncing) return;
+    resyncing = true;
+    void Promise.all(caches.subscriptions.map((service) => service.resync().catch((err: unknown) => onError(err, 'resyncing subscriptions'))))
+      .finally(() => (resyncing = false));
+  }, options.resyncMs ?? 30_000);
+  resync.unref();
   const registrations = caches.registrations;
   if (registrations) {
     registrations.onChange((tenant, before, after) => publish('registrations', { tenant, id: (after ?? before)?.id ?? '' }));
@@ -185,7 +202,10 @@ export function shareCaches(
   }
   const resolver = caches.resolver;
   if (resolver) coordinator.subscribe('contexts', (message) => (message.all ? resolver.clear() : resolver.evict(message.id)));
+  return () => clearInterval(resync);
 }
+
+const RELOAD_RETRY_MS = 1000;
 
 /** A view of the store in which setChangeLogging does nothing; everything else is the store itself. */
 function withChangeLoggingOn(store: EntityStore): EntityStore {

@@ -71,9 +71,12 @@ export class RedisLocks {
 
   /** Runs `fn` holding the lock `name` across instances; throws LockUnavailable (without running fn) if it cannot. */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    // The deadline counts from the call, not from the turn on the local mutex: callers queued behind one another
+    // while Redis is down all give up after acquireTimeoutMs, not the k-th after k times that.
+    const deadline = Date.now() + this.acquireTimeoutMs;
     return this.local.run(name, async () => {
       const key = this.opts.keyPrefix + name;
-      const token = await this.acquire(key, name);
+      const token = await this.acquire(key, name, deadline);
       const renewal = this.keepAlive(key, token, name);
       try {
         return await fn();
@@ -89,15 +92,20 @@ export class RedisLocks {
     this.closed = true;
   }
 
-  private async acquire(key: string, name: string): Promise<string> {
+  private async acquire(key: string, name: string, deadline: number): Promise<string> {
     const token = `${this.opts.instanceId}:${randomUUID()}`;
-    const deadline = Date.now() + this.acquireTimeoutMs;
     let backoff = FIRST_BACKOFF_MS;
     let failure: unknown;
+    if (Date.now() >= deadline) {
+      // Waited out its time behind other writes of this instance: the key is not even tried.
+      throw new LockUnavailable(
+        `Other writes under lock "${name}" on this broker instance were still in progress after ${this.acquireTimeoutMs} ms; retry the request`,
+      );
+    }
     for (;;) {
       if (this.closed) throw new LockUnavailable(`The broker instance is shutting down; lock "${name}" was not taken. Retry the request`);
       try {
-        if ((await this.redis.eval(ACQUIRE, 1, key, token, this.ttlMs)) === 1) return token;
+        if ((await withinDeadline(this.redis.eval(ACQUIRE, 1, key, token, this.ttlMs), deadline)) === 1) return token;
         failure = undefined;
       } catch (err) {
         failure = err;
@@ -142,4 +150,14 @@ export class RedisLocks {
       this.opts.onError?.(err, `releasing lock "${name}"`);
     }
   }
+}
+
+/** `work`, or a rejection once `deadline` passes: a command queued on a dead connection must not outlast the caller's time. */
+function withinDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer from Redis in time')), Math.max(0, deadline - Date.now()));
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

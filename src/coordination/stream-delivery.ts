@@ -40,7 +40,12 @@ interface Lane extends EndpointHealth {
   probe: string | undefined;
   /** Whether this lane object has unparked its lane since it was made (see delivered()). */
   unparked: boolean;
+  /** When the lane last held anything: its failure count outlives the backoff of a retry (see sweep()). */
+  lastBusy: number;
 }
+
+/** What one lane may hold, in multiples of its concurrency: the rest goes back to Redis, so slots stay free for other endpoints. */
+const LANE_HOLD_FACTOR = 2;
 
 /**
  * Delivers notifications from the shared Redis Stream (stream-queue.ts), one consumer of the group per instance:
@@ -70,6 +75,8 @@ export class StreamDelivery implements NotificationDelivery {
   private readonly attempts: Attempts;
   private readonly maxHeld: number;
   private readonly claimIdleMs: number;
+  private readonly deferMs: number;
+  private readonly retainMs: number;
   private claimCursor = '0-0';
   private slotFreed: (() => void) | undefined;
   private reading: Promise<void> | undefined;
@@ -107,6 +114,9 @@ export class StreamDelivery implements NotificationDelivery {
     this.attempts = new Attempts(senders, options);
     this.maxHeld = Math.max(1, options.maxHeld ?? 64);
     this.claimIdleMs = options.claimIdleMs ?? 60_000;
+    this.deferMs = Math.max(100, options.pollMs ?? 250);
+    // A retry comes back after at most maxBackoffMs (plus polling): a lane idle longer has no retry of its own pending.
+    this.retainMs = 2 * (options.maxBackoffMs + (options.pollMs ?? 250)) + 1000;
   }
 
   async start(): Promise<void> {
@@ -119,6 +129,7 @@ export class StreamDelivery implements NotificationDelivery {
       this.timers.push(timer);
     };
     every(this.options.pollMs ?? 250, () => this.poll());
+    every(1000, async () => this.sweep());
     const livenessMs = this.options.livenessMs ?? 10_000;
     await this.queue.heartbeat(this.options.consumer, livenessMs);
     every(Math.max(20, Math.floor(livenessMs / 3)), () =>
@@ -217,10 +228,14 @@ export class StreamDelivery implements NotificationDelivery {
 
   /** Entries of consumers that stopped acknowledging (dead instances), as far as there is room. */
   private async takeOver(): Promise<void> {
-    const room = this.maxHeld - this.held.size;
-    if (this.closed || this.claiming || room <= 0) return;
+    if (this.closed || this.claiming) return;
     this.claiming = true;
     try {
+      // Redis counts idle time from the read, not from the send: what this instance still holds (waiting for a slot,
+      // or in a long send) must not look abandoned to the other instances' scans.
+      if (this.held.size > 0) await this.queue.touch(this.options.consumer, [...this.held]);
+      const room = this.maxHeld - this.held.size;
+      if (this.closed || room <= 0) return;
       const fromDead = await this.queue.claimFromDead(this.options.consumer, Math.min(1000, this.claimIdleMs), room);
       for (const entry of fromDead) if (!this.held.has(entry.entryId)) this.admit(entry);
       if (this.closed || this.maxHeld - this.held.size <= 0) return;
@@ -245,8 +260,15 @@ export class StreamDelivery implements NotificationDelivery {
     const key = laneKeyOf(entry.item.endpoint.uri);
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { key, waiting: [], active: 0, breaker: 'closed', failures: 0, openUntil: 0, probe: undefined, pausedUntil: 0, unparked: false };
+      lane = { key, waiting: [], active: 0, breaker: 'closed', failures: 0, openUntil: 0, probe: undefined, pausedUntil: 0, unparked: false, lastBusy: 0 };
       this.lanes.set(key, lane);
+    }
+    lane.lastBusy = Date.now();
+    if (lane.waiting.length + lane.active >= LANE_HOLD_FACTOR * this.options.perEndpointConcurrency && entry.item.notBefore <= lane.lastBusy) {
+      // A slow endpoint's backlog must not fill every slot of the instance: back to Redis for a little while.
+      const deferred = { ...entry.item, notBefore: lane.lastBusy + this.deferMs };
+      this.finish(entry, this.queue.retryLater(entry.entryId, deferred), 'deferring a notification of a busy endpoint');
+      return;
     }
     lane.waiting.push(entry);
     this.pump(lane);
@@ -326,6 +348,7 @@ export class StreamDelivery implements NotificationDelivery {
 
   private landed(lane: Lane, entry: StreamEntry): void {
     lane.active--;
+    lane.lastBusy = Date.now();
     if (lane.probe === entry.entryId) lane.probe = undefined;
   }
 
@@ -340,8 +363,24 @@ export class StreamDelivery implements NotificationDelivery {
     });
   }
 
-  /** A lane is kept while it holds entries or state that still matters (breaker, cooldown); one per failing endpoint at most. */
+  /**
+   * A lane is kept while it holds entries or state that still matters: failures counted toward the breaker (the
+   * failed notification is in the delayed set and comes back after its backoff), the breaker, a cooldown.
+   */
   private forget(lane: Lane): void {
-    if (lane.waiting.length === 0 && lane.active === 0 && lane.breaker === 'closed' && lane.pausedUntil <= Date.now()) this.lanes.delete(lane.key);
+    if (this.idle(lane, Date.now()) && lane.failures === 0 && lane.breaker === 'closed') this.lanes.delete(lane.key);
+  }
+
+  /** Periodic: lanes of endpoints that failed but have nothing left here, once their breaker and backoff are over. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const lane of this.lanes.values()) {
+      const cooling = lane.breaker !== 'closed' && lane.openUntil > now;
+      if (this.idle(lane, now) && !cooling && now - lane.lastBusy > this.retainMs) this.lanes.delete(lane.key);
+    }
+  }
+
+  private idle(lane: Lane, now: number): boolean {
+    return lane.waiting.length === 0 && lane.active === 0 && lane.probe === undefined && lane.pausedUntil <= now;
   }
 }

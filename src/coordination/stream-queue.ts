@@ -40,6 +40,13 @@ export interface Fence {
 
 export const GROUP = 'delivery';
 
+const TOUCH_OWN = `
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == ARGV[2] then redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID') end
+end
+return 1`;
+
 const ENQUEUE = `
 if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then
   return redis.error_reply('NOTLEADER this instance no longer holds the leader lease')
@@ -206,6 +213,14 @@ export class RedisNotificationStream implements DeadLetterStore {
       out.push(...claimed.filter(([, fields]) => fields !== null).map(parseEntry));
     }
     return out;
+  }
+
+  /**
+   * Resets the idle time of entries `consumer` still holds (not those another instance took over meanwhile): an
+   * entry is idle for Redis from its read on, however long it then waited for a slot or was being sent.
+   */
+  async touch(consumer: string, entryIds: string[]): Promise<void> {
+    for (let i = 0; i < entryIds.length; i += 200) await this.redis.eval(TOUCH_OWN, 1, this.stream, GROUP, consumer, ...entryIds.slice(i, i + 200));
   }
 
   /** Sets the idle time of our entries to `idleMs`, so that other instances take them over at once (at close). */
