@@ -1,7 +1,7 @@
 import { alreadyExists, badRequest, NgsiError, notFound, type ProblemDetails } from '../common/errors.js';
 import { isUri, nowIso, requireAttributeName, requireUri } from '../common/syntax.js';
 import type { LdContext } from '../jsonld/types.js';
-import { DEFAULT_TENANT, type Entity } from '../model/entity.js';
+import { ATTRIBUTE_TYPES, DEFAULT_TENANT, type Entity } from '../model/entity.js';
 import { matchesTypes, type TypeSelector } from '../query/type-selector.js';
 import type { EntityStore, Mutation } from '../store/entity-store.js';
 import * as apply from './apply.js';
@@ -187,6 +187,12 @@ export class EntityService {
   async partialAttributeUpdate(scope: RequestScope, id: string, attrName: string, body: unknown, types?: TypeSelector) {
     const name = this.attributeName(scope, attrName, 'partially updated');
     const now = scope.now ?? nowIso();
+    const fragment = isObject(body) ? body : { value: body };
+    // Checked before forwarding too: a source owning the attribute must not get what this broker would refuse (5.5.4).
+    if (Object.keys(fragment).length === 0) throw badRequest(`The fragment for attribute "${attrName}" is empty`);
+    if (fragment.type !== undefined && !(ATTRIBUTE_TYPES as readonly unknown[]).includes(fragment.type)) {
+      throw badRequest(`Attribute "${attrName}" has an unknown type ${JSON.stringify(fragment.type)} (clause 4.5)`);
+    }
     if (this.forwarder && scope.forward && (await forwardAttribute(this.forwarder, await this.provisionOf(scope, scope.forward, id, types), id, name, 'PATCH', body))) return;
     await this.change(scope, id, types, (current) => {
       // The fragment may leave out the value member (e.g. only unitCode): parse it over the current instance.
@@ -195,8 +201,6 @@ export class EntityService {
         throw badRequest(`Attribute "${attrName}" is a ${target.type}; a partial update cannot change its type (clause 5.6.4)`);
       }
       const base = target ? { type: target.type, [VALUE_MEMBER_OF[target.type]]: target[VALUE_MEMBER_OF[target.type]] } : {};
-      const fragment = isObject(body) ? body : { value: body };
-      if (Object.keys(fragment).length === 0) throw badRequest(`The fragment for attribute "${attrName}" is empty`);
       const input = this.singleInstance(scope, attrName, { ...base, ...fragment }, now, 'attribute');
       // NGSI-LD Null as the value deletes the instance (clauses 5.6.4, 5.5.8).
       if (input.kind === 'null') return put(apply.deleteAttribute(current, name, attrName, { datasetId: input.datasetId, deleteAll: false }, now));

@@ -112,6 +112,19 @@ describe('forwarding to stub context sources', () => {
     expect(source.requests[0]!.headers['ngsild-tenant']).toBe('theirs');
   });
 
+  it('5.5.4, 5.6.4: a Partial Attribute Update this broker would refuse is refused here, not sent to the owning source', async () => {
+    const source = await stub(() => ({ status: 204 }));
+    const id = 'urn:ngsi-ld:Lamp:invalid';
+    await register(broker.url, { endpoint: source.url, mode: 'exclusive', operations: ['updateOps'], information: [{ entities: [{ id, type: 'Lamp' }], propertyNames: ['switch'] }] });
+    const empty = await call(broker.url, 'PATCH', `${API}/entities/${id}/attrs/switch`, { json: {} });
+    expect(empty.status).toBe(400);
+    expect(empty.body.type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+    const badType = await call(broker.url, 'PATCH', `${API}/entities/${id}/attrs/switch`, { json: { type: 'Widget', value: 'on' } });
+    expect(badType.status).toBe(400);
+    expect(badType.body.detail).toMatch(/unknown type "Widget"/);
+    expect(source.requests).toHaveLength(0);
+  });
+
   it('5.6.2.5, 6.3.17: a failing owner makes Update Attributes 207 with its attributes in notUpdated; local ones are still written', async () => {
     const failing = await stub(() => ({ status: 500, body: { title: 'boom', detail: 'device offline' } }));
     const id = 'urn:ngsi-ld:Lamp:2';
