@@ -2,10 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StreamDelivery, type StreamDeliveryOptions } from '../../src/coordination/stream-delivery.js';
-import { HttpSender } from '../../src/notifications/http-sender.js';
-import type { DeliveryOutcome } from '../../src/notifications/types.js';
-import { notification, QUICK_DELIVERY, range, Receiver, sleep, until } from '../notifications/helpers.js';
+import { notification, range, Receiver, sleep, until } from '../notifications/helpers.js';
 import { useRedisServer } from './redis-server.js';
+import { startStreamInstance } from './stream-instance.js';
 
 /**
  * Regression tests for the per-endpoint lanes of the Redis delivery (stream-delivery.ts): the circuit breaker keeps
@@ -27,23 +26,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function instance(consumer: string, overrides: Partial<StreamDeliveryOptions> = {}) {
-  const outcomes: DeliveryOutcome[] = [];
-  const { delivery } = await StreamDelivery.open({ url: redis.url, prefix }, { http: new HttpSender() }, {
-    consumer,
-    ...QUICK_DELIVERY,
-    maxHeld: 8,
-    claimIdleMs: 1000,
-    pollMs: 25,
-    blockMs: 200,
-    onOutcome: (o) => outcomes.push(o),
-    onError: () => undefined,
-    ...overrides,
-  });
-  running.push(delivery);
-  await delivery.start();
-  return { delivery, outcomes };
-}
+const instance = (consumer: string, overrides: Partial<StreamDeliveryOptions> = {}) => startStreamInstance({ url: redis.url, prefix }, consumer, running, overrides);
 
 async function receiver(): Promise<Receiver> {
   const r = new Receiver();

@@ -10,6 +10,7 @@ import { HttpSender } from '../../src/notifications/http-sender.js';
 import type { DeliveryOutcome } from '../../src/notifications/types.js';
 import { notification, QUICK_DELIVERY, range, Receiver, sleep, until } from '../notifications/helpers.js';
 import { startRedisServer, useRedisServer } from './redis-server.js';
+import { startStreamInstance } from './stream-instance.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -36,24 +37,8 @@ interface Instance {
   outcomes: DeliveryOutcome[];
 }
 
-async function instance(consumer: string, overrides: Partial<StreamDeliveryOptions> = {}): Promise<Instance> {
-  const outcomes: DeliveryOutcome[] = [];
-  const http = new HttpSender();
-  const { delivery, deadLetters } = await StreamDelivery.open({ url: redis.url, prefix }, { http }, {
-    consumer,
-    ...QUICK_DELIVERY,
-    maxHeld: 8,
-    claimIdleMs: 1000,
-    pollMs: 25,
-    blockMs: 200,
-    onOutcome: (o) => outcomes.push(o),
-    onError: () => undefined,
-    ...overrides,
-  });
-  running.push(delivery);
-  await delivery.start();
-  return { delivery, deadLetters, outcomes };
-}
+const instance = (consumer: string, overrides: Partial<StreamDeliveryOptions> = {}): Promise<Instance> =>
+  startStreamInstance({ url: redis.url, prefix }, consumer, running, overrides);
 
 const delivered = (i: Instance) => i.outcomes.filter((o) => o.ok).map((o) => JSON.parse(o.notification.body).n as number);
 

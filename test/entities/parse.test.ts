@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NgsiError } from '../../src/common/errors.js';
 import { parseEntity } from '../../src/entities/parse-entity.js';
 import { ContextResolver } from '../../src/jsonld/resolver.js';
 import type { LdContext } from '../../src/jsonld/types.js';
+import { badRequestDetail } from '../helpers/errors.js';
 
 const NOW = '2026-11-22T10:00:00.000Z';
 const DEFAULT = 'https://uri.etsi.org/ngsi-ld/default-context/';
@@ -14,17 +14,6 @@ beforeAll(async () => {
 
 const entity = (body: unknown) => parseEntity(body, { ctx, now: NOW, mode: 'entity', nulls: 'none', requireId: true });
 const fragment = (body: unknown) => parseEntity(body, { ctx, now: NOW, mode: 'fragment', nulls: 'member', requireId: false });
-
-function badRequestDetail(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(NgsiError);
-    expect((err as NgsiError).kind).toBe('BadRequestData');
-    return (err as Error).message;
-  }
-  throw new Error('expected BadRequestData');
-}
 
 describe('entity parsing (clauses 4.5.1, 5.5.4)', () => {
   it('expands types and attribute names with the default vocabulary (5.5.7)', () => {

@@ -1,5 +1,4 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NgsiError } from '../../src/common/errors.js';
 import { ContextResolver } from '../../src/jsonld/resolver.js';
 import type { LdContext } from '../../src/jsonld/types.js';
 import { NO_STATS, type StoredRegistration } from '../../src/model/registration.js';
@@ -8,6 +7,7 @@ import { RegistrationService } from '../../src/registrations/service.js';
 import { RegistrationCache } from '../../src/registrations/tenant-cache.js';
 import { openStores, type Stores } from '../../src/store/index.js';
 import { TempDirs } from '../store/helpers.js';
+import { badRequestDetail } from '../helpers/errors.js';
 
 /**
  * Registration members that end up in HTTP headers (contextSourceAlias in Via and NGSILD-Warning, endpoint in
@@ -28,34 +28,23 @@ const body = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function badRequest(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NgsiError);
-    expect((e as NgsiError).kind).toBe('BadRequestData');
-    return (e as NgsiError).message;
-  }
-  throw new Error('expected BadRequestData');
-}
-
 describe('registration members that become header text (5.2.9, 6.3.17, 6.3.18)', () => {
   it('5.2.9: contextSourceAlias must be a Via pseudonym (token); "city-a.example:1026" style names without spaces pass', () => {
     expect(parseRegistration(body({ contextSourceAlias: 'city-b_1.example' }), ctx, NOW).spec.contextSourceAlias).toBe('city-b_1.example');
     for (const bad of ['has space', 'bad\r\nX-Injected: yes', '都市', '', 'a,b']) {
-      expect(badRequest(() => parseRegistration(body({ contextSourceAlias: bad }), ctx, NOW))).toMatch(/contextSourceAlias/);
+      expect(badRequestDetail(() => parseRegistration(body({ contextSourceAlias: bad }), ctx, NOW))).toMatch(/contextSourceAlias/);
     }
   });
 
   it('5.9.3: an update cannot set an invalid contextSourceAlias either', () => {
     const { id, spec } = parseRegistration(body({ id: 'urn:ngsi-ld:ContextSourceRegistration:h1' }), ctx, NOW);
     const current: StoredRegistration = { id: id!, tenant: '', spec, context: [], createdAt: '2030-01-01T00:00:00Z', modifiedAt: '2030-01-01T00:00:00Z', stats: NO_STATS };
-    expect(badRequest(() => mergeRegistration(current, { contextSourceAlias: 'x y' }, ctx, NOW))).toMatch(/contextSourceAlias/);
+    expect(badRequestDetail(() => mergeRegistration(current, { contextSourceAlias: 'x y' }, ctx, NOW))).toMatch(/contextSourceAlias/);
   });
 
   it('5.2.9: endpoint must be a URI: raw non-ASCII or control characters are refused, percent-encoded ones accepted', () => {
-    expect(badRequest(() => parseRegistration(body({ endpoint: 'http://127.0.0.1:9/日本' }), ctx, NOW))).toMatch(/endpoint/);
-    expect(badRequest(() => parseRegistration(body({ endpoint: 'http://127.0.0.1:9/a\r\nb' }), ctx, NOW))).toMatch(/endpoint/);
+    expect(badRequestDetail(() => parseRegistration(body({ endpoint: 'http://127.0.0.1:9/日本' }), ctx, NOW))).toMatch(/endpoint/);
+    expect(badRequestDetail(() => parseRegistration(body({ endpoint: 'http://127.0.0.1:9/a\r\nb' }), ctx, NOW))).toMatch(/endpoint/);
     const ok = parseRegistration(body({ endpoint: 'http://127.0.0.1:9/%E6%97%A5%E6%9C%AC' }), ctx, NOW);
     expect(ok.spec.endpoint).toBe('http://127.0.0.1:9/%E6%97%A5%E6%9C%AC');
   });

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NgsiError } from '../../src/common/errors.js';
 import { ContextResolver } from '../../src/jsonld/resolver.js';
 import type { LdContext } from '../../src/jsonld/types.js';
 import { NO_STATS, type StoredRegistration } from '../../src/model/registration.js';
 import { mergeRegistration, parseRegistration } from '../../src/registrations/parse.js';
 import { renderRegistration } from '../../src/registrations/render.js';
+import { badRequestDetail } from '../helpers/errors.js';
 
 const EX = 'https://example.org/ns#';
 const NOW = Date.parse('2030-01-01T00:00:00Z');
@@ -22,17 +22,6 @@ const body = (extra: Record<string, unknown> = {}) => ({
   endpoint: 'http://cs.example:1026',
   ...extra,
 });
-
-function badRequest(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NgsiError);
-    expect((e as NgsiError).kind).toBe('BadRequestData');
-    return (e as NgsiError).message;
-  }
-  throw new Error('expected BadRequestData');
-}
 
 describe('parseRegistration (5.2.9, 5.2.10, 5.9.2.4)', () => {
   it('expands entity types, propertyNames, relationshipNames and Context Source Property names', () => {
@@ -70,7 +59,7 @@ describe('parseRegistration (5.2.9, 5.2.10, 5.9.2.4)', () => {
   ])('%s is BadRequestData with a detail', (_what, extra, detail) => {
     const b: Record<string, unknown> = body(extra);
     for (const [k, v] of Object.entries(extra)) if (v === undefined) delete b[k];
-    expect(badRequest(() => parseRegistration(b, ctx, NOW))).toMatch(detail);
+    expect(badRequestDetail(() => parseRegistration(b, ctx, NOW))).toMatch(detail);
   });
 
   it('accepts the retrieve-only operations of an auxiliary registration', () => {
@@ -90,14 +79,14 @@ describe('mergeRegistration (5.9.3.4, 5.5.8)', () => {
   });
 
   it('refuses to delete mandatory members, to change the id, or to change nothing', () => {
-    expect(badRequest(() => mergeRegistration(current(), { endpoint: null }, ctx, NOW))).toMatch(/mandatory/);
-    expect(badRequest(() => mergeRegistration(current(), { id: 'urn:r:2' }, ctx, NOW))).toMatch(/cannot be changed/);
-    expect(badRequest(() => mergeRegistration(current(), { type: 'ContextSourceRegistration' }, ctx, NOW))).toMatch(/changes nothing/);
-    expect(badRequest(() => mergeRegistration(current(), [], ctx, NOW))).toMatch(/JSON object/);
+    expect(badRequestDetail(() => mergeRegistration(current(), { endpoint: null }, ctx, NOW))).toMatch(/mandatory/);
+    expect(badRequestDetail(() => mergeRegistration(current(), { id: 'urn:r:2' }, ctx, NOW))).toMatch(/cannot be changed/);
+    expect(badRequestDetail(() => mergeRegistration(current(), { type: 'ContextSourceRegistration' }, ctx, NOW))).toMatch(/changes nothing/);
+    expect(badRequestDetail(() => mergeRegistration(current(), [], ctx, NOW))).toMatch(/JSON object/);
   });
 
   it('checks the result as a whole (a mode change needs what the mode requires)', () => {
-    expect(badRequest(() => mergeRegistration(current(), { mode: 'auxiliary' }, ctx, NOW))).toMatch(/auxiliary/);
+    expect(badRequestDetail(() => mergeRegistration(current(), { mode: 'auxiliary' }, ctx, NOW))).toMatch(/auxiliary/);
   });
 });
 
