@@ -59,11 +59,13 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
     const media = negotiate(c.req.header('accept'), true);
     const context = readContext(c, resolver);
     const { ctx, linkUrl } = context instanceof Promise ? await context : context;
-    const fwd = forwardContext(c, linkUrl);
-    const scope = { tenant: c.get('tenant'), ctx, forward: fwd };
+    // One parse of the query string serves local, type, attrs and the output parameters below.
     const params = c.req.query();
+    const fwd = forwardContext(c, linkUrl, params);
+    const scope = { tenant: c.get('tenant'), ctx, forward: fwd };
     const requested = params.attrs?.split(',').map((a) => a.trim()).filter((a) => a !== '').map((a) => ctx.expand(a));
-    const stored = await service.retrieve(scope, entityId(c), types(c, ctx), requested);
+    const selector = params.type === undefined ? undefined : parseTypeSelector(params.type, (term) => ctx.expand(term));
+    const stored = await service.retrieve(scope, entityId(c), selector, requested);
     const url = c.req.url;
     const variant = `${media}\n${linkUrl}\n${c.req.header('prefer') ?? ''}\n${url.slice(url.indexOf('?') + 1 || url.length)}`;
     // Joined answers depend on other entities too, so they are never served from the cache.
@@ -72,7 +74,6 @@ export function registerEntityRoutes(routes: RouteTable, deps: EntityRouteDeps):
     if (hit) return withWarnings(sendPrepared(c, hit), fwd);
 
     const out = readOutputParams(params, ctx, media);
-    const selector = types(c, ctx);
     if (selector && !matchesTypes(selector, stored.type)) throw notFound(`No entity ${stored.id} of the requested type`);
     if (out.attrs && !out.attrs.some((a) => stored.attrs[a])) {
       throw notFound(`Entity ${stored.id} has none of the requested attributes`);
