@@ -82,6 +82,18 @@ function checkIdPattern(pattern: string): string {
 }
 
 /** limit, offset, count and musubi's keyset cursors (clauses 5.5.9, 6.3.10, 6.3.13). */
+/**
+ * The next/prev page parameters of offset paging (5.5.9): `more` says whether results follow this page. Only for a
+ * non-empty page with a limit above 0; callers skip it otherwise.
+ */
+export function offsetLinks(paging: Pick<Paging, 'limit' | 'offset'>, more: boolean): { next?: Record<string, string>; prev?: Record<string, string> } {
+  const limit = String(paging.limit);
+  return {
+    ...(more ? { next: { limit, offset: String(paging.offset + paging.limit) } } : {}),
+    ...(paging.offset > 0 ? { prev: { limit, offset: String(Math.max(0, paging.offset - paging.limit)) } } : {}),
+  };
+}
+
 export function parsePaging(params: Params, limits: PagingLimits): Paging {
   const count = booleanParam(params, 'count');
   const limit = params.limit === undefined ? limits.defaultLimit : wholeNumber(params, 'limit');

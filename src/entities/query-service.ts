@@ -6,6 +6,7 @@ import type { EntityStore, Mutation } from '../store/entity-store.js';
 import {
   list,
   parseOrderBy,
+  offsetLinks,
   parsePaging,
   parseSelection,
   parseSelectors,
@@ -83,11 +84,7 @@ export class QueryService {
     const result: QueryResult = { entities, count: page.count };
     if (paging.limit === 0 || entities.length === 0) return result;
     const limit = String(paging.limit);
-    if (orderBy) {
-      if (more) result.next = { limit, offset: String(paging.offset + paging.limit) };
-      if (paging.offset > 0) result.prev = { limit, offset: String(Math.max(0, paging.offset - paging.limit)) };
-      return result;
-    }
+    if (orderBy) return { ...result, ...offsetLinks(paging, more) };
     // Keyset links: a page boundary is an entity id, so writes elsewhere in the result never shift it.
     const first = entities[0]!.id;
     const last = entities[entities.length - 1]!.id;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { alreadyExists, badRequest, notFound, type NgsiError } from '../common/errors.js';
 import { requireUri } from '../common/syntax.js';
-import { parsePaging, type PagingLimits, type Params } from '../entities/query-params.js';
+import { offsetLinks, parsePaging, type PagingLimits, type Params } from '../entities/query-params.js';
 import type { RequestScope } from '../entities/service.js';
 import { NO_STATS, type RegistrationStats, type StoredRegistration } from '../model/registration.js';
 import type { RegistrationChangeLog, RegistrationStore } from '../store/registration-store.js';
@@ -122,10 +122,7 @@ export class RegistrationService {
     const result: RegistrationList = { items: all.slice(paging.offset, paging.offset + paging.limit) };
     if (paging.count) result.count = all.length;
     if (paging.limit === 0 || result.items.length === 0) return result;
-    const limit = String(paging.limit);
-    if (paging.offset + paging.limit < all.length) result.next = { limit, offset: String(paging.offset + paging.limit) };
-    if (paging.offset > 0) result.prev = { limit, offset: String(Math.max(0, paging.offset - paging.limit)) };
-    return result;
+    return { ...result, ...offsetLinks(paging, paging.offset + paging.limit < all.length) };
   }
 
   /** Update Context Source Registration (5.9.3). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, notFound } from '../common/errors.js';
 import { requireUri } from '../common/syntax.js';
-import { parsePaging, type PagingLimits, type Params } from '../entities/query-params.js';
+import { offsetLinks, parsePaging, type PagingLimits, type Params } from '../entities/query-params.js';
 import type { RequestScope } from '../entities/service.js';
 import type { ContextDefinition, LdContext } from '../jsonld/types.js';
 import type { DeliveryOutcome } from '../notifications/types.js';
@@ -116,10 +116,7 @@ export class SubscriptionService {
     const result: SubscriptionList = { items: page.items.map((s) => this.view(s)) };
     if (paging.count) result.count = page.count;
     if (paging.limit === 0 || page.items.length === 0) return result;
-    const limit = String(paging.limit);
-    if (paging.offset + paging.limit < page.count) result.next = { limit, offset: String(paging.offset + paging.limit) };
-    if (paging.offset > 0) result.prev = { limit, offset: String(Math.max(0, paging.offset - paging.limit)) };
-    return result;
+    return { ...result, ...offsetLinks(paging, paging.offset + paging.limit < page.count) };
   }
 
   /** Update Subscription (5.8.2). */
